@@ -1,0 +1,5 @@
+module github.com/pathguard/pathguard
+
+go 1.25.12
+
+require golang.org/x/sys v0.47.0

@@ -1,0 +1,320 @@
+package resolve
+
+import (
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/pathguard/pathguard/internal/sys"
+)
+
+// openat2 is the system call the openat2 backend and the probe use; tests
+// replace it (SetOpenat2ForTest) to prove the fallback to walk.
+var openat2 = sys.Openat2
+
+// SetOpenat2ForTest replaces the openat2 call used by every Resolver and
+// returns a function that restores it. It exists for tests in other
+// packages (a refused openat2 must make Auto fall back to walk) and must
+// not be used otherwise.
+func SetOpenat2ForTest(fn func(dirfd int, path string, how *unix.OpenHow) (int, error)) (restore func()) {
+	old := openat2
+	openat2 = fn
+	return func() { openat2 = old }
+}
+
+// Resolver resolves names beneath one held directory fd. It does not own
+// that fd: the caller keeps it open for as long as the Resolver is used.
+// A Resolver is safe for concurrent use.
+type Resolver struct {
+	root    int
+	mode    Mode
+	flags   Flags
+	rootMnt uint64 // the root's mount id, for NoXDev
+
+	backend atomic.Uint32 // Openat2 or Walk, never Auto
+	probeMu sync.Mutex
+}
+
+// New returns a Resolver for the directory fd root. With Auto, a probe
+// (openat2 of "." with the Resolver's own resolve flags) chooses openat2
+// unless the kernel lacks it (ENOSYS) or a seccomp filter refuses it
+// (EPERM); with Openat2 the probe must succeed.
+func New(root int, mode Mode, flags Flags, backend Backend) (*Resolver, error) {
+	r := &Resolver{root: root, mode: mode, flags: flags}
+	var st unix.Stat_t
+	if err := sys.Fstat(root, &st); err != nil {
+		return nil, err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		return nil, unix.ENOTDIR
+	}
+	if flags&NoXDev != 0 {
+		id, err := sys.MountID(root)
+		if err != nil {
+			return nil, err
+		}
+		r.rootMnt = id
+	}
+	switch backend {
+	case Walk:
+		r.backend.Store(uint32(Walk))
+	case Openat2:
+		if err := r.probe(); err != nil {
+			return nil, err
+		}
+		r.backend.Store(uint32(Openat2))
+	default:
+		switch err := r.probe(); err {
+		case nil:
+			r.backend.Store(uint32(Openat2))
+		case unix.ENOSYS, unix.EPERM:
+			r.backend.Store(uint32(Walk))
+		default:
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// Backend reports the backend in use: Openat2 or Walk.
+func (r *Resolver) Backend() Backend { return Backend(r.backend.Load()) }
+
+// Mode reports the Resolver's mode.
+func (r *Resolver) Mode() Mode { return r.mode }
+
+// Flags reports the Resolver's flags.
+func (r *Resolver) Flags() Flags { return r.flags }
+
+// Child returns a Resolver for the directory fd dir (not owned) with the
+// same mode, flags and backend.
+func (r *Resolver) Child(dir int) (*Resolver, error) {
+	return New(dir, r.mode, r.flags, r.Backend())
+}
+
+func (r *Resolver) probe() error {
+	fd, err := openat2(r.root, ".", &unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: r.resolveFlags()})
+	if err == nil {
+		sys.Close(fd)
+	}
+	return err
+}
+
+// resolveFlags is the openat2 resolve mask for the Resolver's policy.
+// RESOLVE_NO_MAGICLINKS is always set: a magic link's target is decided by
+// the kernel, not by the link's text, and can lead anywhere.
+func (r *Resolver) resolveFlags() uint64 {
+	f := uint64(unix.RESOLVE_NO_MAGICLINKS)
+	if r.mode == InRoot {
+		f |= unix.RESOLVE_IN_ROOT
+	} else {
+		f |= unix.RESOLVE_BENEATH
+	}
+	if r.flags&NoSymlinks != 0 {
+		f |= unix.RESOLVE_NO_SYMLINKS
+	}
+	if r.flags&NoXDev != 0 {
+		f |= unix.RESOLVE_NO_XDEV
+	}
+	return f
+}
+
+// Open resolves name under the root and opens it with flags (O_CLOEXEC is
+// always added) and, when creating, perm. The final component is followed
+// unless flags has O_NOFOLLOW (O_PATH|O_NOFOLLOW returns the link itself)
+// or O_CREAT|O_EXCL. A trailing slash requires a directory and follows a
+// final link; O_CREAT with a trailing slash is EISDIR.
+func (r *Resolver) Open(name string, flags int, perm uint32) (int, error) {
+	if err := r.check(name); err != nil {
+		return -1, err
+	}
+	if hasTrailingSlash(name) && flags&unix.O_CREAT != 0 {
+		return -1, unix.EISDIR
+	}
+	fd, err := r.open(name, flags, perm)
+	return fd, r.mapErr(err)
+}
+
+// check validates name and refuses absolute names in Beneath mode.
+func (r *Resolver) check(name string) error {
+	if err := Validate(name); err != nil {
+		return err
+	}
+	if r.mode == Beneath && name[0] == '/' {
+		return ErrEscape
+	}
+	return nil
+}
+
+// mapErr makes the two backends fail alike: under NoSymlinks every ELOOP
+// comes from a refused link.
+func (r *Resolver) mapErr(err error) error {
+	if err == unix.ELOOP && r.flags&NoSymlinks != 0 {
+		return ErrSymlink
+	}
+	return err
+}
+
+func (r *Resolver) open(name string, flags int, perm uint32) (int, error) {
+	if r.Backend() == Openat2 {
+		fd, err := r.openat2(name, flags, perm)
+		if err != unix.ENOSYS && err != unix.EPERM {
+			return fd, err
+		}
+		// No downgrade on a lookup's say-so: only when the probe also
+		// fails with ENOSYS or EPERM is openat2 really gone (a seccomp
+		// filter installed after OpenRoot). A genuine EPERM from the
+		// lookup (O_NOATIME, an immutable file) stands.
+		if !r.reprobe() {
+			return fd, err
+		}
+	}
+	return r.walkOpen(name, flags, perm)
+}
+
+// reprobe runs the probe again and switches to walk if openat2 is gone.
+func (r *Resolver) reprobe() bool {
+	r.probeMu.Lock()
+	defer r.probeMu.Unlock()
+	if r.Backend() == Walk {
+		return true
+	}
+	switch r.probe() {
+	case unix.ENOSYS, unix.EPERM:
+		r.backend.Store(uint32(Walk))
+		return true
+	}
+	return false
+}
+
+// openat2 is the fast path: one system call straight to the final flags.
+func (r *Resolver) openat2(name string, flags int, perm uint32) (int, error) {
+	how := unix.OpenHow{Flags: uint64(flags) | unix.O_CLOEXEC, Resolve: r.resolveFlags()}
+	// openat2 refuses a mode without O_CREAT or O_TMPFILE, which openat
+	// ignores.
+	if flags&unix.O_CREAT != 0 || flags&unix.O_TMPFILE == unix.O_TMPFILE {
+		how.Mode = uint64(perm)
+	}
+	if hasTrailingSlash(name) {
+		// "link/" must follow the link even under O_NOFOLLOW; never hand
+		// the kernel the slash itself, say what it means instead.
+		name = strings.TrimRight(name, "/")
+		if name == "" {
+			name = "/"
+		}
+		how.Flags = how.Flags&^unix.O_NOFOLLOW | unix.O_DIRECTORY
+	}
+	for i := 0; ; i++ {
+		fd, err := openat2(r.root, name, &how)
+		switch err {
+		case nil:
+			return fd, nil
+		case unix.EAGAIN:
+			return -1, ErrRetry
+		case unix.EXDEV:
+			err = r.classifyEXDEV(name)
+			if err == unix.EAGAIN && i < maxRetries {
+				continue
+			}
+			if err == unix.EAGAIN {
+				return -1, ErrRetry
+			}
+		}
+		return -1, err
+	}
+}
+
+// classifyEXDEV tells what an EXDEV from openat2 meant. In Beneath mode it
+// is an escape, unless NoXDev is set: then one more lookup without
+// RESOLVE_NO_XDEV, closed at once, tells an escape (EXDEV again) from a
+// mount crossing. In InRoot mode nothing the name says can escape, so an
+// EXDEV is the kernel's final check failing under a concurrent rename:
+// EAGAIN, to be retried.
+func (r *Resolver) classifyEXDEV(name string) error {
+	if r.flags&NoXDev == 0 {
+		if r.mode == InRoot {
+			return unix.EAGAIN
+		}
+		return ErrEscape
+	}
+	how := unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: r.resolveFlags() &^ unix.RESOLVE_NO_XDEV}
+	fd, err := openat2(r.root, name, &how)
+	if err == nil {
+		sys.Close(fd)
+	}
+	switch {
+	case err != unix.EXDEV:
+		return ErrCrossDevice
+	case r.mode == InRoot:
+		return unix.EAGAIN
+	}
+	return ErrEscape
+}
+
+// Parent resolves all of name but its last component to a directory and
+// returns an O_PATH fd on it (owned by the caller) and that last
+// component, for operations that act on the entry itself with one *at
+// system call (unlinkat, mkdirat, renameat2, symlinkat, linkat). The last
+// component is never followed here. last may be "." or ".." when name
+// ends so; slash reports a trailing slash on name.
+func (r *Resolver) Parent(name string) (dirfd int, last string, slash bool, err error) {
+	if err := r.check(name); err != nil {
+		return -1, "", false, err
+	}
+	slash = hasTrailingSlash(name)
+	trimmed := strings.TrimRight(name, "/")
+	dir, last := ".", trimmed
+	if i := strings.LastIndexByte(trimmed, '/'); i >= 0 {
+		dir, last = trimmed[:i+1], trimmed[i+1:]
+	}
+	if last == "" { // name was all slashes (InRoot): the root itself
+		last = "."
+	}
+	fd, err := r.open(dir, unix.O_PATH|unix.O_DIRECTORY, 0)
+	if err != nil {
+		return -1, "", false, r.mapErr(err)
+	}
+	return fd, last, slash, nil
+}
+
+// Resolve returns where name really leads, following every link: a clean,
+// slash-separated path relative to the root, "." for the root itself. The
+// path is built from the walk's own components (never read back from
+// /proc); with the openat2 backend the kernel's answer is also opened and
+// must be the same inode, or the lookup is retried.
+func (r *Resolver) Resolve(name string) (string, error) {
+	if err := r.check(name); err != nil {
+		return "", err
+	}
+	for i := 0; i < maxRetries; i++ {
+		var want unix.Stat_t
+		if r.Backend() == Openat2 {
+			fd, err := r.open(name, unix.O_PATH, 0)
+			if err != nil {
+				return "", r.mapErr(err)
+			}
+			err = sys.Fstat(fd, &want)
+			sys.Close(fd)
+			if err != nil {
+				return "", err
+			}
+		}
+		w := r.newWalker()
+		if _, err := w.walk(name, walkOpts{follow: true}); err != nil {
+			w.close()
+			return "", r.mapErr(err)
+		}
+		path := w.path()
+		var got unix.Stat_t
+		err := sys.Fstat(w.top().fd, &got)
+		w.close()
+		if err != nil {
+			return "", err
+		}
+		if r.Backend() == Walk || (got.Dev == want.Dev && got.Ino == want.Ino) {
+			return path, nil
+		}
+	}
+	return "", ErrRetry
+}

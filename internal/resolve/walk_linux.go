@@ -1,0 +1,412 @@
+package resolve
+
+import (
+	"os"
+	"strings"
+	"sync"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/pathguard/pathguard/internal/sys"
+)
+
+// The walk backend is a state machine over two stacks:
+//
+//   - todo holds the components still to resolve, last one first, so
+//     taking the next component is a pop and expanding a symlink pushes
+//     the components of its text;
+//   - stack holds the directories resolved so far, each an O_PATH fd
+//     with the name it was opened by, the root at the bottom. ".." pops
+//     it, so no ".." is ever handed to the kernel and nothing above the
+//     root is ever opened.
+//
+// Every step opens exactly one name, with no slash, relative to the fd on
+// top of the stack, with O_PATH|O_NOFOLLOW: the kernel never follows a
+// link or crosses "..", so whatever the attacker renames concurrently, the
+// fd reached is a child of a directory that was itself inside the root.
+
+// walkOpts says how the final component is treated.
+type walkOpts struct {
+	follow  bool // follow a final symlink
+	create  bool // a missing final component is not an error
+	mustDir bool // the final entry must be a directory (a trailing slash)
+}
+
+type entry struct {
+	fd   int // -1 once released to bound the fds held
+	name string
+	mode uint32 // st_mode
+	dev  uint64
+	ino  uint64
+	uid  uint32
+}
+
+type walker struct {
+	r     *Resolver
+	stack []entry // stack[0] is the root: fd r.root, never closed here
+	held  int     // fds held in stack[1:]
+	low   int     // stack[1:low] have been released
+	hops  int
+}
+
+func (r *Resolver) newWalker() *walker {
+	w := &walker{r: r, low: 1}
+	w.stack = append(w.stack, entry{fd: r.root, name: ".", mode: unix.S_IFDIR})
+	return w
+}
+
+// close releases every fd the walker holds.
+func (w *walker) close() {
+	for len(w.stack) > 1 {
+		w.pop()
+	}
+}
+
+func (w *walker) top() *entry { return &w.stack[len(w.stack)-1] }
+
+// push adds a resolved entry. Past maxHeld fds, the lowest held one is
+// closed; its name stays, so a ".." back down to it can re-walk.
+func (w *walker) push(e entry) {
+	if w.held >= maxHeld {
+		sys.Close(w.stack[w.low].fd)
+		w.stack[w.low].fd = -1
+		w.low++
+		w.held--
+	}
+	w.stack = append(w.stack, e)
+	w.held++
+}
+
+// detach removes the top entry from the stack and hands its fd to the
+// caller.
+func (w *walker) detach() int {
+	fd := w.top().fd
+	w.stack = w.stack[:len(w.stack)-1]
+	w.held--
+	return fd
+}
+
+func (w *walker) pop() {
+	if e := w.top(); e.fd >= 0 {
+		sys.Close(e.fd)
+		w.held--
+	}
+	w.stack = w.stack[:len(w.stack)-1]
+	if w.low >= len(w.stack) {
+		w.low = max(len(w.stack)-1, 1)
+	}
+}
+
+// reset pops back to the root: an absolute symlink in InRoot mode.
+func (w *walker) reset() {
+	w.close()
+	w.low = 1
+}
+
+// refill re-opens the top entry after its fd was released, walking the
+// names from the root again. The names are real directory entries, opened
+// with O_NOFOLLOW|O_DIRECTORY, so a concurrent rename can change which
+// directory is reached, never make it one outside the root.
+func (w *walker) refill() error {
+	t := len(w.stack) - 1
+	if w.stack[t].fd >= 0 {
+		return nil
+	}
+	cur := w.r.root
+	for i := 1; i <= t; i++ {
+		fd, err := sys.Openat(cur, w.stack[i].name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_DIRECTORY, 0)
+		if cur != w.r.root {
+			sys.Close(cur)
+		}
+		if err != nil {
+			return err
+		}
+		cur = fd
+	}
+	if err := w.checkMount(cur); err != nil {
+		sys.Close(cur)
+		return err
+	}
+	w.stack[t].fd = cur
+	w.held++
+	w.low = t
+	return nil
+}
+
+// path joins the names on the stack: where the walk has arrived, relative
+// to the root.
+func (w *walker) path() string {
+	if len(w.stack) == 1 {
+		return "."
+	}
+	var b strings.Builder
+	for i, e := range w.stack[1:] {
+		if i > 0 {
+			b.WriteByte('/')
+		}
+		b.WriteString(e.name)
+	}
+	return b.String()
+}
+
+// checkMount refuses fd under NoXDev when it lies on another mount than
+// the root. Mount ids, not st_dev: bind mounts share st_dev, and btrfs
+// subvolumes have their own without being mounts.
+func (w *walker) checkMount(fd int) error {
+	if w.r.flags&NoXDev == 0 {
+		return nil
+	}
+	id, err := sys.MountID(fd)
+	if err != nil {
+		return err
+	}
+	if id != w.r.rootMnt {
+		return ErrCrossDevice
+	}
+	return nil
+}
+
+// pushComponents pushes the components of p onto todo so that the first
+// one comes out first.
+func pushComponents(todo []string, p string) []string {
+	parts := strings.Split(p, "/")
+	for i := len(parts) - 1; i >= 0; i-- {
+		if parts[i] != "" {
+			todo = append(todo, parts[i])
+		}
+	}
+	return todo
+}
+
+// walk resolves name. On success the final entry is on top of the stack,
+// or, when o.create is set and only the final component is missing, the
+// top is its parent and missing names it.
+func (w *walker) walk(name string, o walkOpts) (missing string, err error) {
+	o.mustDir = o.mustDir || hasTrailingSlash(name)
+	todo := pushComponents(nil, name)
+	for len(todo) > 0 {
+		comp := todo[len(todo)-1]
+		todo = todo[:len(todo)-1]
+		last := len(todo) == 0
+		switch comp {
+		case ".":
+			continue
+		case "..":
+			if len(w.stack) == 1 {
+				if w.r.mode == Beneath {
+					return "", ErrEscape
+				}
+				continue // InRoot: ".." at the root is the root
+			}
+			w.pop()
+			if err := w.refill(); err != nil {
+				return "", err
+			}
+			continue
+		}
+		parent := w.top()
+		fd, err := sys.OpenPath(parent.fd, comp)
+		if err == unix.ENOENT && last && o.create {
+			if o.mustDir {
+				return "", unix.EISDIR // O_CREAT of "new/"
+			}
+			return comp, nil
+		}
+		if err != nil {
+			return "", err
+		}
+		var st unix.Stat_t
+		if err := sys.Fstat(fd, &st); err != nil {
+			sys.Close(fd)
+			return "", err
+		}
+		e := entry{fd: fd, name: comp, mode: st.Mode, dev: st.Dev, ino: st.Ino, uid: st.Uid}
+		if st.Mode&unix.S_IFMT == unix.S_IFLNK {
+			if last && !o.follow && !o.mustDir {
+				w.push(e) // the operation acts on the link itself
+				return "", nil
+			}
+			target, err := w.readLink(e, parent, last)
+			sys.Close(fd)
+			if err != nil {
+				return "", err
+			}
+			if target == "" {
+				return "", unix.ENOENT
+			}
+			if last && strings.HasSuffix(target, "/") {
+				o.mustDir = true
+			}
+			if target[0] == '/' {
+				if w.r.mode == Beneath {
+					return "", ErrEscape
+				}
+				w.reset()
+			}
+			todo = pushComponents(todo, target)
+			continue
+		}
+		if err := w.checkMount(fd); err != nil {
+			sys.Close(fd)
+			return "", err
+		}
+		if !last && st.Mode&unix.S_IFMT != unix.S_IFDIR {
+			sys.Close(fd)
+			return "", unix.ENOTDIR
+		}
+		w.push(e)
+	}
+	if o.mustDir && w.top().mode&unix.S_IFMT != unix.S_IFDIR {
+		return "", unix.ENOTDIR
+	}
+	return "", nil
+}
+
+// readLink applies every check the kernel makes before following the link
+// e found in parent, in the kernel's order, then returns its text.
+func (w *walker) readLink(e entry, parent *entry, last bool) (string, error) {
+	if w.hops++; w.hops > maxHops {
+		return "", unix.ELOOP
+	}
+	if w.r.flags&NoSymlinks != 0 {
+		return "", ErrSymlink
+	}
+	if last && protectedSymlinks() {
+		// fs.protected_symlinks: in a sticky world-writable directory, a
+		// trailing link is followed only if it belongs to the follower
+		// or to the directory's owner (may_follow_link in fs/namei.c).
+		var pst unix.Stat_t
+		if err := sys.Fstat(parent.fd, &pst); err != nil {
+			return "", err
+		}
+		const sticky = unix.S_ISVTX | unix.S_IWOTH
+		if pst.Mode&sticky == sticky && e.uid != pst.Uid && int(e.uid) != os.Geteuid() {
+			return "", unix.EACCES
+		}
+	}
+	var fs unix.Statfs_t
+	if err := sys.Fstatfs(e.fd, &fs); err != nil {
+		return "", err
+	}
+	if fs.Flags&stNoSymfollow != 0 {
+		return "", unix.ELOOP
+	}
+	if fs.Type == unix.PROC_SUPER_MAGIC {
+		// Magic links (/proc/<pid>/fd/N, exe, cwd, root, ns/*,
+		// map_files/*, and the same under task/<tid>/) jump to whatever
+		// the kernel says, not to their text. The only plain links procfs
+		// has live in its root directory (self, thread-self, mounts,
+		// net...), so a procfs link anywhere else is refused, decided
+		// before its text is read. This is stricter than openat2 only for
+		// links a driver adds with proc_symlink below /proc, which are
+		// refused here and followed there.
+		var pst unix.Stat_t
+		if err := sys.Fstat(parent.fd, &pst); err != nil {
+			return "", err
+		}
+		if pst.Ino != procRootIno {
+			return "", unix.ELOOP
+		}
+	}
+	return sys.Readlinkat(e.fd, "")
+}
+
+const (
+	// stNoSymfollow is ST_NOSYMFOLLOW from <linux/statfs.h> (Linux 5.10+):
+	// the mount refuses to follow symlinks.
+	stNoSymfollow = 0x2000
+	// procRootIno is PROC_ROOT_INO, the inode of procfs's root directory.
+	procRootIno = 1
+)
+
+var (
+	protectedOnce sync.Once
+	protectedVal  bool
+)
+
+// protectedSymlinks reports fs.protected_symlinks, read once; unreadable
+// counts as on, the safe default.
+var protectedSymlinks = func() bool {
+	protectedOnce.Do(func() {
+		b, err := os.ReadFile("/proc/sys/fs/protected_symlinks")
+		protectedVal = err != nil || strings.TrimSpace(string(b)) != "0"
+	})
+	return protectedVal
+}
+
+// walkOpen is the walk backend's Open.
+func (r *Resolver) walkOpen(name string, flags int, perm uint32) (int, error) {
+	excl := flags&(unix.O_CREAT|unix.O_EXCL) == unix.O_CREAT|unix.O_EXCL
+	o := walkOpts{
+		follow: flags&unix.O_NOFOLLOW == 0 && !excl,
+		create: flags&unix.O_CREAT != 0,
+	}
+	for i := 0; i < maxRetries; i++ {
+		fd, err := r.walkOpenOnce(name, flags, perm, o)
+		if err != unix.EAGAIN {
+			return fd, err
+		}
+	}
+	return -1, ErrRetry
+}
+
+// walkOpenOnce resolves name and opens its final entry; EAGAIN means the
+// entry changed under it and the whole lookup should be run again.
+func (r *Resolver) walkOpenOnce(name string, flags int, perm uint32, o walkOpts) (int, error) {
+	w := r.newWalker()
+	defer w.close()
+	missing, err := w.walk(name, o)
+	if err != nil {
+		return -1, err
+	}
+	if missing != "" {
+		// Create in the held parent; O_NOFOLLOW so a link planted since
+		// the lookup is refused (ELOOP) rather than written through,
+		// and then the lookup is run again to follow it with checks.
+		fd, err := sys.Openat(w.top().fd, missing, flags|unix.O_NOFOLLOW, perm)
+		if err == unix.ELOOP && flags&unix.O_EXCL == 0 {
+			return -1, unix.EAGAIN
+		}
+		return fd, err
+	}
+	t := w.top()
+	isDir := t.mode&unix.S_IFMT == unix.S_IFDIR
+	isLink := t.mode&unix.S_IFMT == unix.S_IFLNK
+	switch {
+	case o.create && flags&unix.O_EXCL != 0:
+		return -1, unix.EEXIST
+	case flags&unix.O_DIRECTORY != 0 && !isDir && flags&unix.O_TMPFILE != unix.O_TMPFILE:
+		return -1, unix.ENOTDIR
+	case flags&unix.O_PATH != 0:
+		if len(w.stack) == 1 {
+			return sys.Openat(r.root, ".", unix.O_PATH, 0)
+		}
+		return w.detach(), nil
+	case isLink:
+		return -1, unix.ELOOP // O_NOFOLLOW on a final link
+	case isDir:
+		// A directory fd reopened through "." is the same directory
+		// whatever has been renamed since.
+		return sys.Openat(t.fd, ".", flags&^unix.O_NOFOLLOW, perm)
+	}
+	// Anything else is reopened by name in its held parent, O_NOFOLLOW,
+	// and must still be the inode the walk judged.
+	parent := w.stack[len(w.stack)-2]
+	fd, err := sys.Openat(parent.fd, t.name, flags|unix.O_NOFOLLOW, perm)
+	if err == unix.ELOOP || err == unix.ENOENT {
+		return -1, unix.EAGAIN
+	}
+	if err != nil {
+		return -1, err
+	}
+	var st unix.Stat_t
+	if err := sys.Fstat(fd, &st); err != nil {
+		sys.Close(fd)
+		return -1, err
+	}
+	if st.Dev != t.dev || st.Ino != t.ino {
+		sys.Close(fd)
+		return -1, unix.EAGAIN
+	}
+	return fd, nil
+}

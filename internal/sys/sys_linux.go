@@ -1,0 +1,214 @@
+package sys
+
+import (
+	"bytes"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// MaxRetries bounds the EAGAIN retries of Openat2. 128 keeps a loop that an
+// attacker can provoke (renames anywhere on the system make openat2 with
+// RESOLVE_IN_ROOT or RESOLVE_BENEATH return EAGAIN) short, while a genuine
+// transient failure almost never survives it.
+const MaxRetries = 128
+
+// Openat2 is openat2(2) with O_CLOEXEC added to how.Flags, EINTR retried,
+// and EAGAIN retried up to MaxRetries times; after that EAGAIN is returned.
+func Openat2(dirfd int, path string, how *unix.OpenHow) (int, error) {
+	h := *how
+	h.Flags |= unix.O_CLOEXEC
+	for i := 0; ; {
+		fd, err := unix.Openat2(dirfd, path, &h)
+		switch err {
+		case nil:
+			return fd, nil
+		case unix.EINTR:
+			continue
+		case unix.EAGAIN:
+			if i++; i < MaxRetries {
+				continue
+			}
+		}
+		return -1, err
+	}
+}
+
+// Openat is openat(2) with O_CLOEXEC added and EINTR retried.
+func Openat(dirfd int, path string, flags int, mode uint32) (int, error) {
+	for {
+		fd, err := unix.Openat(dirfd, path, flags|unix.O_CLOEXEC, mode)
+		if err != unix.EINTR {
+			return fd, err
+		}
+	}
+}
+
+// OpenPath opens path relative to dirfd with O_PATH|O_NOFOLLOW: a handle on
+// the entry itself (a symlink included), never following it.
+func OpenPath(dirfd int, path string) (int, error) {
+	return Openat(dirfd, path, unix.O_PATH|unix.O_NOFOLLOW, 0)
+}
+
+// Fstat is fstat(2) with EINTR retried.
+func Fstat(fd int, st *unix.Stat_t) error {
+	for {
+		if err := unix.Fstat(fd, st); err != unix.EINTR {
+			return err
+		}
+	}
+}
+
+// Fstatat is fstatat(2) with EINTR retried.
+func Fstatat(dirfd int, path string, st *unix.Stat_t, flags int) error {
+	for {
+		if err := unix.Fstatat(dirfd, path, st, flags); err != unix.EINTR {
+			return err
+		}
+	}
+}
+
+// Fstatfs is fstatfs(2) with EINTR retried.
+func Fstatfs(fd int, st *unix.Statfs_t) error {
+	for {
+		if err := unix.Fstatfs(fd, st); err != unix.EINTR {
+			return err
+		}
+	}
+}
+
+// Readlinkat is readlinkat(2) returning the whole target, however long:
+// the buffer grows until the target fits. With path "" it reads the link
+// that an O_PATH|O_NOFOLLOW fd refers to (Linux 2.6.39+).
+func Readlinkat(dirfd int, path string) (string, error) {
+	for size := 256; ; size *= 2 {
+		buf := make([]byte, size)
+		n, err := unix.Readlinkat(dirfd, path, buf)
+		if err == unix.EINTR {
+			size /= 2
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		if n < size {
+			return string(buf[:n]), nil
+		}
+		if size >= 1<<20 {
+			return "", unix.ENAMETOOLONG
+		}
+	}
+}
+
+// Renameat2 is renameat2(2) with EINTR retried.
+func Renameat2(olddirfd int, oldpath string, newdirfd int, newpath string, flags uint) error {
+	for {
+		if err := unix.Renameat2(olddirfd, oldpath, newdirfd, newpath, flags); err != unix.EINTR {
+			return err
+		}
+	}
+}
+
+// Fchmodat2 is the fchmodat2(2) system call (Linux 6.6+), called directly:
+// x/sys's Fchmodat turns its ENOSYS into EOPNOTSUPP, which would hide the
+// difference between "no such call" and "not on a symlink".
+func Fchmodat2(dirfd int, path string, mode uint32, flags int) error {
+	p, err := unix.BytePtrFromString(path)
+	if err != nil {
+		return err
+	}
+	for {
+		_, _, e := unix.Syscall6(unix.SYS_FCHMODAT2, uintptr(dirfd), uintptr(unsafe.Pointer(p)), uintptr(mode), uintptr(flags), 0, 0)
+		if e != unix.EINTR {
+			if e != 0 {
+				return e
+			}
+			return nil
+		}
+	}
+}
+
+// MountID returns the mount id of the mount fd lies on: statx's
+// STATX_MNT_ID_UNIQUE (Linux 6.8+), else STATX_MNT_ID (5.8+), else the
+// mnt_id line of /proc/self/fdinfo/fd. Unique ids are never reused; old
+// ids may be, once a mount is gone, which cannot happen to a mount the
+// caller holds an fd on.
+func MountID(fd int) (uint64, error) {
+	var stx unix.Statx_t
+	for _, mask := range []int{unix.STATX_MNT_ID_UNIQUE, unix.STATX_MNT_ID} {
+		err := unix.Statx(fd, "", unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW, mask, &stx)
+		if err == unix.EINTR {
+			return MountID(fd)
+		}
+		if err != nil {
+			break
+		}
+		if stx.Mask&uint32(mask) != 0 {
+			return stx.Mnt_id, nil
+		}
+	}
+	return fdinfoMountID(fd)
+}
+
+func fdinfoMountID(fd int) (uint64, error) {
+	b, err := os.ReadFile("/proc/self/fdinfo/" + strconv.Itoa(fd))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range bytes.Split(b, []byte("\n")) {
+		if v, ok := bytes.CutPrefix(line, []byte("mnt_id:")); ok {
+			return strconv.ParseUint(string(bytes.TrimSpace(v)), 10, 64)
+		}
+	}
+	return 0, unix.ENOTSUP
+}
+
+// Close is close(2), ignoring EINTR: on Linux the fd is released even then,
+// and retrying could close an fd another goroutine has just been given.
+func Close(fd int) {
+	_ = unix.Close(fd)
+}
+
+var (
+	openat2Once sync.Once
+	openat2Gone atomic.Bool
+)
+
+// Openat2Absent reports whether openat2 is known to be unusable on this
+// system: the kernel lacks it (ENOSYS) or a seccomp filter refuses it
+// (EPERM). Only such a failure is remembered; any other answer to the
+// probe, success included, leaves the question open to be asked again by
+// a caller who meets ENOSYS or EPERM later.
+func Openat2Absent() bool {
+	if openat2Gone.Load() {
+		return true
+	}
+	openat2Once.Do(func() { ProbeOpenat2(unix.AT_FDCWD, ".", 0) })
+	return openat2Gone.Load()
+}
+
+// ProbeOpenat2 runs openat2(dirfd, path, O_PATH, resolve) and reports its
+// error, closing the fd it may open. ENOSYS and EPERM are remembered for
+// Openat2Absent.
+func ProbeOpenat2(dirfd int, path string, resolve uint64) error {
+	fd, err := Openat2(dirfd, path, &unix.OpenHow{Flags: unix.O_PATH, Resolve: resolve})
+	if err == nil {
+		Close(fd)
+		return nil
+	}
+	if err == unix.ENOSYS || err == unix.EPERM {
+		openat2Gone.Store(true)
+	}
+	return err
+}
+
+// Errno turns err into a syscall.Errno where it is one, for comparisons.
+func Errno(err error) (syscall.Errno, bool) {
+	e, ok := err.(syscall.Errno)
+	return e, ok
+}
