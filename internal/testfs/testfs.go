@@ -1,0 +1,94 @@
+// Package testfs builds directory trees for tests from a tiny language,
+// the way os.Root's own tests do:
+//
+//	"a/"            a directory
+//	"a/f"           an empty regular file
+//	"a/f=hello"     a regular file holding "hello"
+//	"l => ../f"     a symlink l whose target is "../f"
+//
+// Parents are created as needed. Entries are made in the order given.
+package testfs
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Make builds the tree described by entries under dir, failing the test on
+// any error.
+func Make(t testing.TB, dir string, entries ...string) {
+	t.Helper()
+	for _, e := range entries {
+		if err := make1(dir, e); err != nil {
+			t.Fatalf("testfs: %q: %v", e, err)
+		}
+	}
+}
+
+// New builds the tree in a fresh t.TempDir and returns its path.
+func New(t testing.TB, entries ...string) string {
+	t.Helper()
+	dir := t.TempDir()
+	Make(t, dir, entries...)
+	return dir
+}
+
+func make1(dir, e string) error {
+	if name, target, ok := strings.Cut(e, " => "); ok {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		return os.Symlink(target, p)
+	}
+	if strings.HasSuffix(e, "/") {
+		return os.MkdirAll(filepath.Join(dir, e), 0o755)
+	}
+	name, data, _ := strings.Cut(e, "=")
+	p := filepath.Join(dir, name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(p, []byte(data), 0o644)
+}
+
+// Snapshot describes every entry under dir (path, type, mode, size,
+// content of files, target of links), so a test can assert that nothing
+// in a tree changed, byte for byte and mode for mode.
+func Snapshot(t testing.TB, dir string) map[string]string {
+	t.Helper()
+	m := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		fi, err := os.Lstat(p)
+		if err != nil {
+			return err
+		}
+		desc := fi.Mode().String()
+		switch {
+		case fi.Mode()&os.ModeSymlink != 0:
+			tgt, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			desc += " -> " + tgt
+		case fi.Mode().IsRegular():
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			desc += " " + string(b)
+		}
+		m[rel] = desc
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("testfs: snapshot %s: %v", dir, err)
+	}
+	return m
+}
