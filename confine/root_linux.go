@@ -1,0 +1,227 @@
+package confine
+
+import (
+	"io/fs"
+	"os"
+	"path"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/pathguard/pathguard/internal/resolve"
+	"github.com/pathguard/pathguard/internal/sys"
+)
+
+// root is the Linux Root: a held O_PATH directory fd and the Resolver that
+// does every lookup relative to it.
+type root struct {
+	name string
+	opts options
+	res  *resolve.Resolver
+
+	mu     sync.Mutex
+	fd     int
+	refs   int // operations in flight
+	closed bool
+}
+
+func backendOf(r Resolver) resolve.Backend {
+	switch r {
+	case ResolverOpenat2:
+		return resolve.Openat2
+	case ResolverWalk:
+		return resolve.Walk
+	}
+	return resolve.Auto
+}
+
+func openRoot(dir string, o options) (*root, error) {
+	if err := resolve.Validate(dir); err != nil {
+		return nil, &fs.PathError{Op: "openat", Path: dir, Err: err}
+	}
+	fd, err := sys.Openat(unix.AT_FDCWD, dir, unix.O_PATH|unix.O_DIRECTORY, 0)
+	if err != nil {
+		return nil, &fs.PathError{Op: "openat", Path: dir, Err: err}
+	}
+	return newRoot(dir, fd, o, func(fd int) (*resolve.Resolver, error) {
+		return resolve.New(fd, o.mode, o.flags, backendOf(o.resolver))
+	})
+}
+
+func newRootFromFile(f *os.File, o options) (*root, error) {
+	if f == nil {
+		return nil, &fs.PathError{Op: "dup", Path: "", Err: fs.ErrInvalid}
+	}
+	fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, 0)
+	runtime.KeepAlive(f)
+	if err != nil {
+		return nil, &fs.PathError{Op: "dup", Path: f.Name(), Err: err}
+	}
+	return newRoot(f.Name(), fd, o, func(fd int) (*resolve.Resolver, error) {
+		return resolve.New(fd, o.mode, o.flags, backendOf(o.resolver))
+	})
+}
+
+// newRoot takes ownership of fd.
+func newRoot(name string, fd int, o options, mk func(int) (*resolve.Resolver, error)) (*root, error) {
+	res, err := mk(fd)
+	if err != nil {
+		sys.Close(fd)
+		return nil, &fs.PathError{Op: "openat", Path: name, Err: err}
+	}
+	return &root{name: name, opts: o, res: res, fd: fd}, nil
+}
+
+// incref marks an operation in flight; it fails once the Root is closed.
+func (r *root) incref() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return fs.ErrClosed
+	}
+	r.refs++
+	return nil
+}
+
+func (r *root) decref() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.refs--; r.refs == 0 && r.closed {
+		sys.Close(r.fd)
+	}
+}
+
+func (r *root) close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.closed && r.refs == 0 {
+		sys.Close(r.fd)
+	}
+	r.closed = true
+	return nil
+}
+
+func (r *root) resolver() Resolver {
+	if r.res.Backend() == resolve.Walk {
+		return ResolverWalk
+	}
+	return ResolverOpenat2
+}
+
+// joinName is the name an *os.File opened through the Root carries.
+func (r *root) joinName(name string) string {
+	return r.name + string(os.PathSeparator) + name
+}
+
+// checkPerm refuses mode bits outside 0o777: setuid, setgid and sticky
+// bits, and any fs.Mode type bit, are never set through a Root.
+func checkPerm(perm fs.FileMode) error {
+	if perm&^fs.ModePerm != 0 {
+		return resolve.ErrInvalid
+	}
+	return nil
+}
+
+func (r *root) openFile(name string, flag int, perm fs.FileMode) (*os.File, error) {
+	if err := checkPerm(perm); err != nil {
+		return nil, &fs.PathError{Op: "openat", Path: name, Err: err}
+	}
+	if err := r.incref(); err != nil {
+		return nil, &fs.PathError{Op: "openat", Path: name, Err: err}
+	}
+	defer r.decref()
+	fd, err := r.res.Open(name, flag, uint32(perm))
+	if err != nil {
+		return nil, &fs.PathError{Op: "openat", Path: name, Err: err}
+	}
+	return os.NewFile(uintptr(fd), r.joinName(name)), nil
+}
+
+func (r *root) openRoot(name string) (*root, error) {
+	if err := r.incref(); err != nil {
+		return nil, &fs.PathError{Op: "openat", Path: name, Err: err}
+	}
+	defer r.decref()
+	fd, err := r.res.Open(name, unix.O_PATH|unix.O_DIRECTORY, 0)
+	if err != nil {
+		return nil, &fs.PathError{Op: "openat", Path: name, Err: err}
+	}
+	return newRoot(r.joinName(name), fd, r.opts, r.res.Child)
+}
+
+func (r *root) stat(name string, follow bool) (fs.FileInfo, error) {
+	op := "statat"
+	flags := unix.O_PATH
+	if !follow {
+		op, flags = "lstatat", unix.O_PATH|unix.O_NOFOLLOW
+	}
+	if err := r.incref(); err != nil {
+		return nil, &fs.PathError{Op: op, Path: name, Err: err}
+	}
+	defer r.decref()
+	fd, err := r.res.Open(name, flags, 0)
+	if err != nil {
+		return nil, &fs.PathError{Op: op, Path: name, Err: err}
+	}
+	defer sys.Close(fd)
+	var st unix.Stat_t
+	if err := sys.Fstat(fd, &st); err != nil {
+		return nil, &fs.PathError{Op: op, Path: name, Err: err}
+	}
+	return newFileInfo(baseName(name), &st), nil
+}
+
+// baseName is the last element of name, as os.Root's FileInfo reports it.
+func baseName(name string) string {
+	b := path.Base(strings.TrimRight(name, "/"))
+	if b == "" {
+		return "/"
+	}
+	return b
+}
+
+func (r *root) readDir(name string) ([]fs.DirEntry, error) {
+	if err := r.incref(); err != nil {
+		return nil, &fs.PathError{Op: "readdirent", Path: name, Err: err}
+	}
+	defer r.decref()
+	fd, err := r.res.Open(name, unix.O_RDONLY|unix.O_DIRECTORY, 0)
+	if err != nil {
+		return nil, &fs.PathError{Op: "openat", Path: name, Err: err}
+	}
+	f := os.NewFile(uintptr(fd), r.joinName(name))
+	defer f.Close()
+	names, err := f.Readdirnames(-1)
+	if err != nil {
+		return nil, &fs.PathError{Op: "readdirent", Path: name, Err: err}
+	}
+	slices.Sort(names)
+	entries := make([]fs.DirEntry, 0, len(names))
+	for _, n := range names {
+		var st unix.Stat_t
+		err := sys.Fstatat(fd, n, &st, unix.AT_SYMLINK_NOFOLLOW)
+		if err == unix.ENOENT {
+			continue // removed since the read: as if never listed
+		}
+		if err != nil {
+			return nil, &fs.PathError{Op: "fstatat", Path: name + "/" + n, Err: err}
+		}
+		entries = append(entries, dirEntry{newFileInfo(n, &st)})
+	}
+	return entries, nil
+}
+
+func (r *root) resolvePath(name string) (string, error) {
+	if err := r.incref(); err != nil {
+		return "", &fs.PathError{Op: "resolve", Path: name, Err: err}
+	}
+	defer r.decref()
+	p, err := r.res.Resolve(name)
+	if err != nil {
+		return "", &fs.PathError{Op: "resolve", Path: name, Err: err}
+	}
+	return p, nil
+}

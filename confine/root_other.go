@@ -1,0 +1,84 @@
+//go:build !linux
+
+package confine
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/pathguard/pathguard/internal/resolve"
+)
+
+// root delegates to os.Root, which keeps Beneath semantics on every system
+// Go supports (safe from Go 1.25.12, the CVE-2026-39822 fix). InRoot,
+// NoSymlinks, NoXDev and a forced openat2 backend cannot be honoured
+// there, so OpenRoot refuses them with errors.ErrUnsupported.
+type root struct {
+	name string
+	os   *os.Root
+}
+
+func openRoot(dir string, o options) (*root, error) {
+	if o.mode != 0 || o.flags != 0 || o.resolver == ResolverOpenat2 {
+		return nil, &fs.PathError{Op: "openat", Path: dir, Err: errors.ErrUnsupported}
+	}
+	r, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	return &root{name: dir, os: r}, nil
+}
+
+func newRootFromFile(f *os.File, o options) (*root, error) {
+	return nil, &fs.PathError{Op: "dup", Path: f.Name(), Err: errors.ErrUnsupported}
+}
+
+func (r *root) close() error       { return r.os.Close() }
+func (r *root) resolver() Resolver { return ResolverWalk }
+func checkPerm(perm fs.FileMode) error {
+	if perm&^fs.ModePerm != 0 {
+		return resolve.ErrInvalid
+	}
+	return nil
+}
+
+func (r *root) openFile(name string, flag int, perm fs.FileMode) (*os.File, error) {
+	if err := checkPerm(perm); err != nil {
+		return nil, &fs.PathError{Op: "openat", Path: name, Err: err}
+	}
+	return r.os.OpenFile(name, flag, perm)
+}
+
+func (r *root) openRoot(name string) (*root, error) {
+	c, err := r.os.OpenRoot(name)
+	if err != nil {
+		return nil, err
+	}
+	return &root{name: c.Name(), os: c}, nil
+}
+
+func (r *root) stat(name string, follow bool) (fs.FileInfo, error) {
+	if follow {
+		return r.os.Stat(name)
+	}
+	return r.os.Lstat(name)
+}
+
+func (r *root) readDir(name string) ([]fs.DirEntry, error) {
+	f, err := r.os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	entries, err := f.ReadDir(-1)
+	slices.SortFunc(entries, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
+	return entries, err
+}
+
+// resolvePath cannot see where links lead through os.Root.
+func (r *root) resolvePath(name string) (string, error) {
+	return "", &fs.PathError{Op: "resolve", Path: name, Err: errors.ErrUnsupported}
+}
