@@ -3,6 +3,7 @@ package confine
 import (
 	"io/fs"
 	"os"
+	"time"
 
 	"github.com/pathguard/pathguard/internal/resolve"
 )
@@ -206,3 +207,138 @@ func (r *Root) ReadDir(name string) ([]fs.DirEntry, error) { return r.r.readDir(
 //
 // If there is an error, it will be of type *fs.PathError.
 func (r *Root) Resolve(name string) (string, error) { return r.r.resolvePath(name) }
+
+// Mkdir creates a new directory in the root with perm (before umask). The
+// parent is resolved on held fds and the directory is made with one
+// mkdirat on the final component, which is never followed: "link/"
+// where link exists is fs.ErrExist, as mkdir(2) says. perm bits outside
+// 0o777 are refused with canon.ErrInvalid.
+//
+// If there is an error, it will be of type *fs.PathError.
+func (r *Root) Mkdir(name string, perm fs.FileMode) error { return r.r.mkdir(name, perm) }
+
+// MkdirAll creates the named directory in the root and any missing
+// parents, with perm (before umask). Each component is resolved afresh
+// from the root, so a link met on the way is followed only inside it; a
+// directory created concurrently by someone else is accepted. A final
+// component that is a link to a directory is accepted; a dangling link is
+// not followed (its target is never created). On error, what was created
+// stays, all of it inside the root.
+//
+// If there is an error, it will be of type *fs.PathError.
+func (r *Root) MkdirAll(name string, perm fs.FileMode) error { return r.r.mkdirAll(name, perm) }
+
+// Remove removes the named file or empty directory in the root. A final
+// link is removed itself, never followed. "link/" is ENOTDIR: unlike
+// os.Root, which removes the link's target, a Root never acts on what a
+// name with a trailing slash leads to.
+//
+// If there is an error, it will be of type *fs.PathError.
+func (r *Root) Remove(name string) error { return r.r.remove(name) }
+
+// RemoveAll removes the named file or directory in the root and all it
+// contains. It never follows a link: a link is removed itself, and the
+// directories below name are opened one component at a time with
+// O_NOFOLLOW on held fds, so a directory swapped for a link mid-way is not
+// entered. Like os.RemoveAll it returns nil if name does not exist, and
+// refuses a name ending in "." or "..".
+//
+// If there is an error, it will be of type *fs.PathError.
+func (r *Root) RemoveAll(name string) error { return r.r.removeAll(name) }
+
+// Rename renames oldname to newname, both in the root, with one
+// renameat2 between the two held parent directories. Neither final
+// component is followed. A trailing slash requires oldname to be a
+// directory ("link/" is ENOTDIR, a deliberate difference from os.Root).
+// As with os.Rename, an existing directory at newname is fs.ErrExist.
+//
+// If there is an error, it will be of type *fs.PathError, naming the
+// name that failed to resolve, or oldname.
+func (r *Root) Rename(oldname, newname string) error { return r.r.rename(oldname, newname) }
+
+// Link creates newname as a hard link to oldname, both in the root. A
+// final link at oldname is linked itself, never followed (linkat without
+// AT_SYMLINK_FOLLOW).
+//
+// If there is an error, it will be of type *fs.PathError.
+func (r *Root) Link(oldname, newname string) error { return r.r.link(oldname, newname) }
+
+// Symlink creates newname in the root as a symbolic link to oldname. The
+// target is stored as given, like os.Root does, whatever it says: it is
+// checked when a later operation follows it, so a link that would lead
+// outside the root is refused at use (ErrEscape in Beneath mode). With
+// InRoot, an absolute target is read relative to the root at use.
+// Processes that use the link outside a Root get no such protection.
+//
+// If there is an error, it will be of type *fs.PathError.
+func (r *Root) Symlink(oldname, newname string) error { return r.r.symlink(oldname, newname) }
+
+// Readlink returns the target of the named symbolic link in the root.
+//
+// If there is an error, it will be of type *fs.PathError.
+func (r *Root) Readlink(name string) (string, error) { return r.r.readlink(name) }
+
+// Chmod changes the mode of the named file in the root, following a
+// final link that stays inside. The change is made on the very inode the
+// name resolved to (fchmodat2 on an O_PATH fd, or the fd's /proc entry
+// where fchmodat2 is missing), never by name, so a link swapped in after
+// the resolution is not followed (the CVE-2026-32282 race, which os.Root
+// documents). mode bits outside 0o777 are refused with canon.ErrInvalid.
+//
+// If there is an error, it will be of type *fs.PathError.
+func (r *Root) Chmod(name string, mode fs.FileMode) error { return r.r.chmod(name, mode) }
+
+// Chown changes the numeric uid and gid of the named file in the root,
+// following a final link that stays inside; the change is made on the
+// resolved inode's fd. A uid or gid of -1 leaves that value unchanged.
+//
+// If there is an error, it will be of type *fs.PathError.
+func (r *Root) Chown(name string, uid, gid int) error { return r.r.chown(name, uid, gid, true) }
+
+// Lchown changes the numeric uid and gid of the named file in the root,
+// acting on a final link itself.
+//
+// If there is an error, it will be of type *fs.PathError.
+func (r *Root) Lchown(name string, uid, gid int) error { return r.r.chown(name, uid, gid, false) }
+
+// Chtimes changes the access and modification times of the named file in
+// the root, following a final link that stays inside; the change is made
+// on the resolved inode's fd. A zero time.Time leaves that time
+// unchanged, as with os.Chtimes.
+//
+// If there is an error, it will be of type *fs.PathError.
+func (r *Root) Chtimes(name string, atime, mtime time.Time) error {
+	return r.r.chtimes(name, atime, mtime)
+}
+
+// ReadFile reads the named file in the root and returns its contents.
+//
+// If there is an error, it will be of type *fs.PathError.
+func (r *Root) ReadFile(name string) ([]byte, error) {
+	f, err := r.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return readAll(f, name)
+}
+
+// WriteFile writes data to the named file in the root, creating it with
+// perm (before umask) if needed and truncating it otherwise. A final link
+// is followed only inside the root; see OpenFile.
+//
+// If there is an error, it will be of type *fs.PathError.
+func (r *Root) WriteFile(name string, data []byte, perm fs.FileMode) error {
+	f, err := r.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, perm)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err1 := f.Close(); err == nil {
+		err = err1
+	}
+	if err != nil {
+		return &fs.PathError{Op: "write", Path: name, Err: underlying(err)}
+	}
+	return nil
+}

@@ -1,0 +1,545 @@
+package confine
+
+import (
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/pathguard/pathguard/internal/resolve"
+	"github.com/pathguard/pathguard/internal/sys"
+)
+
+// Every mutating operation has the same shape: hold the Root (incref),
+// resolve the parent directory of the name to an O_PATH fd with the
+// engine (containment is decided there, once, on held fds), then make
+// one *at system call on the final component, which the kernel never
+// follows (mkdirat, unlinkat, renameat2, linkat without
+// AT_SYMLINK_FOLLOW, symlinkat). Nothing is ever done by a path name
+// that the kernel would resolve again from the top.
+//
+// Operations that act on what a name leads to (Chmod, Chown, Chtimes,
+// Readlink) resolve the whole name to an O_PATH fd instead and act on
+// that fd with AT_EMPTY_PATH, so the inode changed is the inode resolved.
+
+// withParent runs fn with the held parent of name and its last component.
+// A last component of "." or ".." is never handed to fn: the whole name
+// is resolved as a directory instead (so an escape is still ErrEscape)
+// and dotErr is returned when it resolves; those names denote a directory
+// that already exists and that no *at call on "." or ".." may touch.
+func (r *root) withParent(op, name string, dotErr error, fn func(dirfd int, last string, slash bool) error) error {
+	if err := r.incref(); err != nil {
+		return &fs.PathError{Op: op, Path: name, Err: err}
+	}
+	defer r.decref()
+	if err := r.parent(name, dotErr, fn); err != nil {
+		return &fs.PathError{Op: op, Path: name, Err: err}
+	}
+	return nil
+}
+
+// parent is withParent without the reference count or the wrapping, for
+// callers that hold the Root already (Rename, Link).
+func (r *root) parent(name string, dotErr error, fn func(dirfd int, last string, slash bool) error) error {
+	dirfd, last, slash, err := r.res.Parent(name)
+	if err != nil {
+		return err
+	}
+	defer sys.Close(dirfd)
+	if last == "." || last == ".." {
+		fd, err := r.res.Open(name, unix.O_PATH|unix.O_DIRECTORY, 0)
+		if err != nil {
+			return err
+		}
+		sys.Close(fd)
+		return dotErr
+	}
+	return fn(dirfd, last, slash)
+}
+
+func (r *root) mkdir(name string, perm fs.FileMode) error {
+	if err := checkPerm(perm); err != nil {
+		return &fs.PathError{Op: "mkdirat", Path: name, Err: err}
+	}
+	return r.withParent("mkdirat", name, unix.EEXIST, func(dirfd int, last string, _ bool) error {
+		// A trailing slash needs no care: mkdirat never follows the
+		// last component, and we pass it without the slash.
+		return ignoringEINTR(func() error { return unix.Mkdirat(dirfd, last, uint32(perm)) })
+	})
+}
+
+func (r *root) mkdirAll(name string, perm fs.FileMode) error {
+	if err := checkPerm(perm); err != nil {
+		return &fs.PathError{Op: "mkdirat", Path: name, Err: err}
+	}
+	if err := resolve.Validate(name); err != nil {
+		return &fs.PathError{Op: "mkdirat", Path: name, Err: err}
+	}
+	if err := r.incref(); err != nil {
+		return &fs.PathError{Op: "mkdirat", Path: name, Err: err}
+	}
+	defer r.decref()
+	// Each prefix of name, ".." and links included, is resolved afresh
+	// from the root by the engine, and only its last component is ever
+	// created, with mkdirat on the held parent. So a link or ".." met on
+	// the way is followed only inside the root, and a directory created
+	// there by someone else in the meantime (EEXIST) is simply used. The
+	// cost is quadratic in the depth, which PATH_MAX bounds.
+	prefix := ""
+	if strings.HasPrefix(name, "/") {
+		prefix = "/"
+	}
+	if strings.Trim(name, "/") == "" {
+		// "/": only the root itself (an escape in Beneath mode).
+		if err := r.mkdirStep(name, perm); err != nil {
+			return &fs.PathError{Op: "mkdirat", Path: name, Err: err}
+		}
+		return nil
+	}
+	for _, c := range strings.Split(name, "/") {
+		if c == "" {
+			continue
+		}
+		if prefix != "" && prefix != "/" {
+			prefix += "/"
+		}
+		prefix += c
+		if err := r.mkdirStep(prefix, perm); err != nil {
+			return &fs.PathError{Op: "mkdirat", Path: name, Err: err}
+		}
+	}
+	return nil
+}
+
+// mkdirStep makes sure that prefix resolves to a directory, creating its
+// last component if it is missing.
+func (r *root) mkdirStep(prefix string, perm fs.FileMode) error {
+	for try := 0; ; try++ {
+		fd, err := r.res.Open(prefix, unix.O_PATH|unix.O_DIRECTORY, 0)
+		if err == nil {
+			sys.Close(fd)
+			return nil
+		}
+		if err != unix.ENOENT || try > 0 {
+			return err
+		}
+		err = r.parent(prefix, unix.ENOENT, func(dirfd int, last string, _ bool) error {
+			return ignoringEINTR(func() error { return unix.Mkdirat(dirfd, last, uint32(perm)) })
+		})
+		// EEXIST: made concurrently, or a dangling link whose target is
+		// not created: the second Open tells.
+		if err != nil && err != unix.EEXIST {
+			return err
+		}
+	}
+}
+
+func (r *root) remove(name string) error {
+	return r.withParent("unlinkat", name, unix.EINVAL, func(dirfd int, last string, slash bool) error {
+		if slash {
+			// "x/" must be a directory, and the entry itself, never
+			// what a link there leads to: rmdir of a link is ENOTDIR.
+			return ignoringEINTR(func() error { return unix.Unlinkat(dirfd, last, unix.AT_REMOVEDIR) })
+		}
+		err := ignoringEINTR(func() error { return unix.Unlinkat(dirfd, last, 0) })
+		if err == unix.EISDIR {
+			err = ignoringEINTR(func() error { return unix.Unlinkat(dirfd, last, unix.AT_REMOVEDIR) })
+		}
+		return err
+	})
+}
+
+func (r *root) removeAll(name string) error {
+	if err := resolve.Validate(name); err != nil {
+		return &fs.PathError{Op: "RemoveAll", Path: name, Err: err}
+	}
+	// As os.RemoveAll: trailing slashes are dropped, so "link/" removes
+	// the link itself and "file/" the file.
+	trimmed := strings.TrimRight(name, "/")
+	if trimmed == "" {
+		trimmed = "/"
+	}
+	err := r.withParent("RemoveAll", trimmed, unix.EINVAL, removeAllAt)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if pe, ok := err.(*fs.PathError); ok {
+		pe.Path = name
+	}
+	return err
+}
+
+// removeAllAt removes the entry last in dirfd and, if it is a directory,
+// everything below it, holding one fd per level and opening each level
+// with O_NOFOLLOW on its held parent: no link is ever followed, and a
+// directory swapped for a link is refused rather than entered.
+func removeAllAt(dirfd int, last string, _ bool) error {
+	err := ignoringEINTR(func() error { return unix.Unlinkat(dirfd, last, 0) })
+	if err == nil || err == unix.ENOENT {
+		return nil
+	}
+	// EISDIR: a directory. EPERM or EACCES: maybe a directory we may
+	// still empty (the parent refusing unlink is not the last word).
+	if err != unix.EISDIR && err != unix.EPERM && err != unix.EACCES {
+		return err
+	}
+	unlinkErr := err
+	for {
+		fd, err := sys.Openat(dirfd, last, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW, 0)
+		switch err {
+		case nil:
+		case unix.ENOENT:
+			return nil
+		case unix.ENOTDIR, unix.ELOOP:
+			return unlinkErr // not a directory after all
+		default:
+			return err
+		}
+		f := os.NewFile(uintptr(fd), last)
+		names, err := f.Readdirnames(-1)
+		var firstErr error
+		for _, n := range names {
+			if e := removeAllAt(fd, n, false); e != nil && firstErr == nil {
+				firstErr = e
+			}
+		}
+		f.Close()
+		if err != nil && err != io.EOF {
+			return err
+		}
+		err = ignoringEINTR(func() error { return unix.Unlinkat(dirfd, last, unix.AT_REMOVEDIR) })
+		switch {
+		case err == nil || err == unix.ENOENT:
+			return nil
+		case firstErr != nil:
+			return firstErr
+		case err != unix.ENOTEMPTY && err != unix.EEXIST:
+			return err
+		case len(names) == 0:
+			// Entries appear as fast as we remove them, and we removed
+			// none: give up rather than loop.
+			return err
+		}
+		// Entries created while we read: read again.
+	}
+}
+
+func (r *root) rename(oldname, newname string) error {
+	const op = "renameat"
+	if err := r.incref(); err != nil {
+		return &fs.PathError{Op: op, Path: oldname, Err: err}
+	}
+	defer r.decref()
+	failed := oldname
+	err := r.parent(oldname, unix.EBUSY, func(olddir int, oldlast string, oldslash bool) error {
+		failed = newname
+		return r.parent(newname, unix.EBUSY, func(newdir int, newlast string, newslash bool) error {
+			failed = oldname
+			var ost unix.Stat_t
+			if err := sys.Fstatat(olddir, oldlast, &ost, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+				return err
+			}
+			// A trailing slash on either name requires a directory, and
+			// the entry itself: "link/" is ENOTDIR. The slash is not
+			// given to the kernel; a directory swapped for a link after
+			// this check makes renameat2 move the link itself, inside
+			// the root, never what it points to.
+			if (oldslash || newslash) && ost.Mode&unix.S_IFMT != unix.S_IFDIR {
+				return unix.ENOTDIR
+			}
+			// As os.Rename: never replace a directory (except by itself).
+			var nst unix.Stat_t
+			if sys.Fstatat(newdir, newlast, &nst, unix.AT_SYMLINK_NOFOLLOW) == nil &&
+				nst.Mode&unix.S_IFMT == unix.S_IFDIR && (nst.Dev != ost.Dev || nst.Ino != ost.Ino) {
+				return unix.EEXIST
+			}
+			return sys.Renameat2(olddir, oldlast, newdir, newlast, 0)
+		})
+	})
+	if err != nil {
+		return &fs.PathError{Op: op, Path: failed, Err: err}
+	}
+	return nil
+}
+
+func (r *root) link(oldname, newname string) error {
+	const op = "linkat"
+	if err := r.incref(); err != nil {
+		return &fs.PathError{Op: op, Path: oldname, Err: err}
+	}
+	defer r.decref()
+	failed := oldname
+	err := r.parent(oldname, unix.EPERM, func(olddir int, oldlast string, oldslash bool) error {
+		if oldslash {
+			// "x/" is a directory (following a link inside the root):
+			// no hard link to a directory can be made, and the link
+			// itself is not what the name says.
+			fd, err := r.res.Open(oldname, unix.O_PATH|unix.O_DIRECTORY, 0)
+			if err != nil {
+				return err
+			}
+			sys.Close(fd)
+			return unix.EPERM
+		}
+		failed = newname
+		return r.parent(newname, unix.EEXIST, func(newdir int, newlast string, newslash bool) error {
+			if newslash {
+				return existsOr(newdir, newlast, unix.ENOENT)
+			}
+			failed = oldname
+			return ignoringEINTR(func() error { return unix.Linkat(olddir, oldlast, newdir, newlast, 0) })
+		})
+	})
+	if err != nil {
+		return &fs.PathError{Op: op, Path: failed, Err: err}
+	}
+	return nil
+}
+
+// existsOr is the answer to creating "last/": EEXIST if the entry is
+// there (a link included, as mkdir(2) would say), else err.
+func existsOr(dirfd int, last string, err error) error {
+	var st unix.Stat_t
+	if sys.Fstatat(dirfd, last, &st, unix.AT_SYMLINK_NOFOLLOW) == nil {
+		return unix.EEXIST
+	}
+	return err
+}
+
+func (r *root) symlink(target, name string) error {
+	// The target is not resolved now; it is checked wherever it is
+	// followed later. It must still be something symlinkat accepts.
+	if target == "" || len(target) >= 4096 || strings.IndexByte(target, 0) >= 0 {
+		return &fs.PathError{Op: "symlinkat", Path: name, Err: resolve.ErrInvalid}
+	}
+	return r.withParent("symlinkat", name, unix.EEXIST, func(dirfd int, last string, slash bool) error {
+		if slash {
+			return existsOr(dirfd, last, unix.ENOENT)
+		}
+		return ignoringEINTR(func() error { return unix.Symlinkat(target, dirfd, last) })
+	})
+}
+
+// withFd resolves name to an O_PATH fd (the final link itself when
+// nofollow) and runs fn on it.
+func (r *root) withFd(op, name string, nofollow bool, fn func(fd int) error) error {
+	if err := r.incref(); err != nil {
+		return &fs.PathError{Op: op, Path: name, Err: err}
+	}
+	defer r.decref()
+	flags := unix.O_PATH
+	if nofollow {
+		flags |= unix.O_NOFOLLOW
+	}
+	fd, err := r.res.Open(name, flags, 0)
+	if err != nil {
+		return &fs.PathError{Op: op, Path: name, Err: err}
+	}
+	defer sys.Close(fd)
+	if err := fn(fd); err != nil {
+		return &fs.PathError{Op: op, Path: name, Err: err}
+	}
+	return nil
+}
+
+func (r *root) readlink(name string) (string, error) {
+	var target string
+	err := r.withFd("readlinkat", name, true, func(fd int) error {
+		var err error
+		target, err = sys.Readlinkat(fd, "")
+		// readlinkat of a non-link through AT_EMPTY_PATH is ENOENT;
+		// readlink(2) by name says EINVAL.
+		if err == unix.ENOENT {
+			err = unix.EINVAL
+		}
+		return err
+	})
+	return target, err
+}
+
+func (r *root) chmod(name string, mode fs.FileMode) error {
+	if err := checkPerm(mode); err != nil {
+		return &fs.PathError{Op: "fchmodat", Path: name, Err: err}
+	}
+	return r.withFd("fchmodat", name, false, func(fd int) error {
+		return fchmodFd(fd, uint32(mode))
+	})
+}
+
+// fchmodat2 is the call fchmodFd tries first; tests replace it to prove
+// the /proc fallback.
+var fchmodat2 = sys.Fchmodat2
+
+// fchmodFd changes the mode of the inode fd (an O_PATH fd, never a link)
+// refers to: fchmodat2(fd, "", AT_EMPTY_PATH) on Linux 6.6+, else chmod
+// of its /proc/self/fd entry through a checked procfs handle. fchmod(2)
+// itself refuses O_PATH fds (EBADF), and chmod by name would resolve the
+// name again: the CVE-2026-32282 race.
+func fchmodFd(fd int, mode uint32) error {
+	err := fchmodat2(fd, "", mode, unix.AT_EMPTY_PATH)
+	if err != unix.ENOSYS && err != unix.EPERM {
+		return err
+	}
+	// EPERM may be a seccomp filter refusing fchmodat2, or the real
+	// answer (not the owner): the fallback asks the kernel again and
+	// gets the real answer either way.
+	var st unix.Stat_t
+	if err := sys.Fstat(fd, &st); err != nil {
+		return err
+	}
+	if st.Mode&unix.S_IFMT == unix.S_IFLNK {
+		return unix.EOPNOTSUPP // a link's mode cannot be changed on Linux
+	}
+	fdDir, err := procSelfFd()
+	if err != nil {
+		return err
+	}
+	defer sys.Close(fdDir)
+	// fd/N is a magic link to the very inode fd holds; following it is
+	// the point here, and nothing but the fd table decides where it leads.
+	return ignoringEINTR(func() error { return unix.Fchmodat(fdDir, strconv.Itoa(fd), mode, 0) })
+}
+
+var proc struct {
+	once sync.Once
+	fd   int
+	mnt  uint64
+	err  error
+}
+
+// procRoot opens /proc once and checks that it is a procfs root (statfs
+// type PROC_SUPER_MAGIC, inode 1), not something mounted or linked in
+// its place.
+func procRoot() (fd int, mnt uint64, err error) {
+	proc.once.Do(func() {
+		proc.fd, proc.err = sys.Openat(unix.AT_FDCWD, "/proc", unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW, 0)
+		if proc.err != nil {
+			return
+		}
+		if proc.err = checkProcfs(proc.fd, 1); proc.err == nil {
+			proc.mnt, proc.err = sys.MountID(proc.fd)
+		}
+		if proc.err != nil {
+			sys.Close(proc.fd)
+		}
+	})
+	return proc.fd, proc.mnt, proc.err
+}
+
+// errNotProcfs says /proc is not what it should be: refuse rather than
+// chmod through it.
+var errNotProcfs = errors.New("confine: /proc is not a procfs mount")
+
+func checkProcfs(fd int, ino uint64) error {
+	var sfs unix.Statfs_t
+	if err := sys.Fstatfs(fd, &sfs); err != nil {
+		return err
+	}
+	if sfs.Type != unix.PROC_SUPER_MAGIC {
+		return errNotProcfs
+	}
+	if ino != 0 {
+		var st unix.Stat_t
+		if err := sys.Fstat(fd, &st); err != nil {
+			return err
+		}
+		if st.Ino != ino {
+			return errNotProcfs
+		}
+	}
+	return nil
+}
+
+// procSelfFd opens /proc/self/fd on the checked procfs handle and checks,
+// on each call, that it is on the same mount: nothing mounted over it.
+func procSelfFd() (int, error) {
+	pfd, mnt, err := procRoot()
+	if err != nil {
+		return -1, err
+	}
+	fd, err := sys.Openat(pfd, "self/fd", unix.O_PATH|unix.O_DIRECTORY, 0)
+	if err != nil {
+		return -1, err
+	}
+	id, err := sys.MountID(fd)
+	if err == nil && id != mnt {
+		err = errNotProcfs
+	}
+	if err == nil {
+		err = checkProcfs(fd, 0)
+	}
+	if err != nil {
+		sys.Close(fd)
+		return -1, err
+	}
+	return fd, nil
+}
+
+func (r *root) chown(name string, uid, gid int, follow bool) error {
+	op := "fchownat"
+	return r.withFd(op, name, !follow, func(fd int) error {
+		// AT_SYMLINK_NOFOLLOW with AT_EMPTY_PATH: act on fd itself,
+		// which is the link only for Lchown.
+		return ignoringEINTR(func() error {
+			return unix.Fchownat(fd, "", uid, gid, unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW)
+		})
+	})
+}
+
+func (r *root) chtimes(name string, atime, mtime time.Time) error {
+	ts := []unix.Timespec{timespec(atime), timespec(mtime)}
+	return r.withFd("utimensat", name, false, func(fd int) error {
+		return ignoringEINTR(func() error { return unix.UtimesNanoAt(fd, "", ts, unix.AT_EMPTY_PATH) })
+	})
+}
+
+// timespec is t for utimensat; the zero Time leaves the time unchanged.
+func timespec(t time.Time) unix.Timespec {
+	if t.IsZero() {
+		return unix.Timespec{Sec: 0, Nsec: unix.UTIME_OMIT}
+	}
+	return unix.NsecToTimespec(t.UnixNano())
+}
+
+func ignoringEINTR(fn func() error) error {
+	for {
+		if err := fn(); err != unix.EINTR {
+			return err
+		}
+	}
+}
+
+// readDirFile reads up to n entries (all if n <= 0) of the directory f,
+// each one's Info taken with fstatat on f's own fd while reading, never
+// by a path name later (the CVE-2026-27139 race).
+func readDirFile(f *os.File, n int) ([]fs.DirEntry, error) {
+	var out []fs.DirEntry
+	for {
+		names, err := f.Readdirnames(n)
+		for _, name := range names {
+			var st unix.Stat_t
+			e := sys.Fstatat(int(f.Fd()), name, &st, unix.AT_SYMLINK_NOFOLLOW)
+			if e == unix.ENOENT {
+				continue // removed since the read: as if never listed
+			}
+			if e != nil {
+				return out, &fs.PathError{Op: "fstatat", Path: name, Err: e}
+			}
+			out = append(out, dirEntry{newFileInfo(name, &st)})
+		}
+		if err != nil || n <= 0 || len(out) > 0 {
+			if n <= 0 && err == io.EOF {
+				err = nil
+			}
+			return out, err
+		}
+		// n > 0 and every name read was removed meanwhile: read on,
+		// since an empty result with no error would look like a bug.
+	}
+}

@@ -1,0 +1,100 @@
+//go:build !linux
+
+package confine
+
+import (
+	"io/fs"
+	"os"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Off Linux every operation is os.Root's own; only the checks that a Root
+// makes everywhere (perm bits, the trailing-slash rules of DESIGN.md) are
+// added, and errors are made *fs.PathError values.
+
+func (r *root) mkdir(name string, perm fs.FileMode) error {
+	if err := checkPerm(perm); err != nil {
+		return &fs.PathError{Op: "mkdirat", Path: name, Err: err}
+	}
+	return r.os.Mkdir(name, perm)
+}
+
+func (r *root) mkdirAll(name string, perm fs.FileMode) error {
+	if err := checkPerm(perm); err != nil {
+		return &fs.PathError{Op: "mkdirat", Path: name, Err: err}
+	}
+	return r.os.MkdirAll(name, perm)
+}
+
+// lstatSlash refuses "name/" unless name itself is a directory: os.Root
+// would act on a link's target.
+func (r *root) lstatSlash(op, name string) error {
+	if len(name) < 2 || !strings.HasSuffix(name, "/") {
+		return nil
+	}
+	fi, err := r.os.Lstat(strings.TrimRight(name, "/"))
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return &fs.PathError{Op: op, Path: name, Err: errNotDir}
+	}
+	return nil
+}
+
+var errNotDir = syscall.ENOTDIR
+
+func (r *root) remove(name string) error {
+	if err := r.lstatSlash("unlinkat", name); err != nil {
+		return err
+	}
+	return r.os.Remove(name)
+}
+
+func (r *root) removeAll(name string) error { return r.os.RemoveAll(name) }
+
+func (r *root) rename(oldname, newname string) error {
+	if err := r.lstatSlash("renameat", oldname); err != nil {
+		return err
+	}
+	return asPathError(r.os.Rename(oldname, newname))
+}
+
+func (r *root) link(oldname, newname string) error {
+	return asPathError(r.os.Link(oldname, newname))
+}
+
+func (r *root) symlink(target, name string) error { return r.os.Symlink(target, name) }
+
+func (r *root) readlink(name string) (string, error) { return r.os.Readlink(name) }
+
+func (r *root) chmod(name string, mode fs.FileMode) error {
+	if err := checkPerm(mode); err != nil {
+		return &fs.PathError{Op: "fchmodat", Path: name, Err: err}
+	}
+	return r.os.Chmod(name, mode)
+}
+
+func (r *root) chown(name string, uid, gid int, follow bool) error {
+	if follow {
+		return r.os.Chown(name, uid, gid)
+	}
+	return r.os.Lchown(name, uid, gid)
+}
+
+func (r *root) chtimes(name string, atime, mtime time.Time) error {
+	return r.os.Chtimes(name, atime, mtime)
+}
+
+// asPathError turns os.Root's *os.LinkError into the *fs.PathError a
+// Root promises, naming the old name.
+func asPathError(err error) error {
+	if le, ok := err.(*os.LinkError); ok {
+		return &fs.PathError{Op: le.Op, Path: le.Old, Err: le.Err}
+	}
+	return err
+}
+
+func readDirFile(f *os.File, n int) ([]fs.DirEntry, error) { return f.ReadDir(n) }
