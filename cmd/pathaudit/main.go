@@ -1,0 +1,74 @@
+// Command pathaudit shows an auditor what pathguard makes of a path.
+//
+// Usage:
+//
+//	pathaudit resolve ROOT PATH [--in-root] [--json] [--no-symlinks] [--no-xdev] [--resolver auto|openat2|walk]
+//
+// resolve opens ROOT as a confine.Root with the options given and prints
+// where PATH really leads inside it, every symlink followed: the path
+// relative to ROOT (confine.Root.Resolve) and ROOT joined with it. If PATH
+// escapes, or cannot be resolved for any other reason, it prints the
+// error instead.
+//
+// Flags may come before or after the arguments; "--" ends the flags.
+// With --json, one JSON object is printed on standard output, whatever
+// the outcome.
+//
+// Exit status: 0 when PATH resolves and stays inside ROOT, 1 on an escape
+// or any other error of resolution (a missing ROOT included), 2 on a usage
+// error.
+//
+// Outside Linux, confine delegates to os.Root, which cannot say where a
+// link leads: resolve reports errors.ErrUnsupported there.
+package main
+
+import (
+	"io"
+	"os"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// Exit statuses.
+const (
+	exitOK    = 0 // resolved, inside the root
+	exitFail  = 1 // an escape or any other error of resolution
+	exitUsage = 2 // bad command line
+)
+
+const usage = `usage: pathaudit resolve ROOT PATH [flags]
+
+Print where PATH really leads inside the directory ROOT, every symlink
+followed, or why it cannot be resolved. Exit status 0 only when PATH
+stays inside ROOT, 1 on an escape or any other error, 2 on usage errors.
+
+Flags (before or after the arguments):
+  --in-root          read PATH as if ROOT were "/" (RESOLVE_IN_ROOT): ".."
+                     stops at ROOT, absolute names and links start there
+  --no-symlinks      refuse any symlink on the way
+  --no-xdev          refuse to cross a mount point (bind mounts included)
+  --resolver NAME    auto (default), openat2 or walk
+  --json             print one JSON object instead of text
+  -h, --help         print this help
+`
+
+// run is the whole command, minus the process: it reads args (without
+// the program name), writes to stdout and stderr, and returns the exit
+// status.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		io.WriteString(stderr, usage)
+		return exitUsage
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		io.WriteString(stdout, usage)
+		return exitOK
+	case "resolve":
+		return runResolve(args[1:], stdout, stderr)
+	}
+	usageError(stderr, "unknown command %q", args[0])
+	return exitUsage
+}
