@@ -1,0 +1,135 @@
+package securepath
+
+import (
+	"io/fs"
+	"os"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/pathguard/pathguard/confine"
+	"github.com/pathguard/pathguard/internal/resolve"
+	"github.com/pathguard/pathguard/internal/sys"
+)
+
+// errPlatform is nil where securepath can keep its promises.
+var errPlatform error
+
+// checkDir walks from "/" to path and judges the target. The checker is
+// returned open, its top the target, for the caller to close.
+func checkDir(op, path string, p *Policy) (*checker, error) {
+	c := newChecker(path, p)
+	err := c.start()
+	if err == nil {
+		_, _, _, err = c.walk(path, false)
+	}
+	if err != nil {
+		c.close()
+		return nil, &fs.PathError{Op: op, Path: path, Err: err}
+	}
+	c.judgeTarget(c.top(), "target")
+	return c, nil
+}
+
+func check(path string, p *Policy) (*Report, error) {
+	c, err := checkDir("check", path, p)
+	if err != nil {
+		return nil, err
+	}
+	c.close()
+	return c.rep, nil
+}
+
+// rootOn returns a Root on the directory fd d (still owned by the caller):
+// confine.NewRoot duplicates the descriptor, so the Root is the directory
+// that was judged, never a second lookup by name.
+func rootOn(op, path string, fd int, opts []confine.Option) (*confine.Root, error) {
+	nfd, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return nil, &fs.PathError{Op: op, Path: path, Err: err}
+	}
+	f := os.NewFile(uintptr(nfd), path)
+	defer f.Close()
+	return confine.NewRoot(f, opts...)
+}
+
+func openDir(path string, p *Policy, opts []confine.Option) (*confine.Root, error) {
+	c, err := checkDir("opendir", path, p)
+	if err != nil {
+		return nil, err
+	}
+	defer c.close()
+	if err := c.rep.Err(); err != nil {
+		return nil, err
+	}
+	return rootOn("opendir", path, c.top().fd, opts)
+}
+
+func open(dir, unsafePath string, p *Policy, opts []confine.Option) (*os.File, error) {
+	c, err := checkDir("open", dir, p)
+	if err != nil {
+		return nil, err
+	}
+	defer c.close()
+	if err := c.rep.Err(); err != nil {
+		return nil, err
+	}
+	root, err := rootOn("open", dir, c.top().fd, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+
+	// Continue the walk below dir, with dir as the root. The options are
+	// opaque here, so the mode is learned from the Root itself: only an
+	// InRoot Root resolves an absolute name.
+	_, err = root.Resolve("/")
+	c.inRoot = err == nil
+	c.base = len(c.stack) - 1
+	c.hops = 0
+	fail := func(err error) (*os.File, error) {
+		return nil, &fs.PathError{Op: "open", Path: unsafePath, Err: err}
+	}
+	if unsafePath[0] == '/' && !c.inRoot {
+		return fail(resolve.ErrEscape)
+	}
+	fd, st, _, err := c.walk(unsafePath, true)
+	if err != nil {
+		return fail(err)
+	}
+	if fd >= 0 {
+		sys.Close(fd)
+		// The directory that holds the file is the one worked in.
+		c.judgeTarget(c.top(), "directory holding the file")
+		if len(unsafePath) > 1 && unsafePath[len(unsafePath)-1] == '/' {
+			return fail(unix.ENOTDIR)
+		}
+		if st.Mode&unix.S_IFMT != unix.S_IFREG {
+			return fail(ErrNotRegular)
+		}
+	} else {
+		c.judgeTarget(c.top(), "directory opened")
+		st = &c.top().st
+	}
+	if err := c.rep.Err(); err != nil {
+		return nil, err
+	}
+
+	// Every directory on the way is secure, so nobody untrusted can have
+	// changed the names since the walk. The file is opened through the
+	// Root, with the caller's options, and must be the one the walk
+	// reached; anything else is a change by a trusted user mid-call.
+	f, err := root.OpenFile(unsafePath, os.O_RDONLY, 0)
+	if err != nil {
+		return nil, err
+	}
+	var got unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &got); err != nil {
+		f.Close()
+		return fail(err)
+	}
+	if got.Dev != st.Dev || got.Ino != st.Ino {
+		f.Close()
+		return fail(resolve.ErrRetry)
+	}
+	return f, nil
+}

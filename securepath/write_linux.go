@@ -1,0 +1,277 @@
+package securepath
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"io/fs"
+	"os"
+	"path"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/pathguard/pathguard/confine"
+	"github.com/pathguard/pathguard/internal/resolve"
+	"github.com/pathguard/pathguard/internal/sys"
+)
+
+// Test seams: noTmpfile makes O_TMPFILE look unsupported, noEmptyPathLink
+// makes linkat(AT_EMPTY_PATH) look refused, so both fallbacks run as root.
+var (
+	noTmpfile       bool
+	noEmptyPathLink bool
+)
+
+// maxTmpTries bounds the attempts at a fresh temporary name: with 64
+// random bits a collision means someone is planting names, and giving up
+// beats looping.
+const maxTmpTries = 16
+
+func writeFile(root *confine.Root, name string, data []byte, perm fs.FileMode, mode WriteMode) error {
+	fail := func(err error) error {
+		return &fs.PathError{Op: "writefile", Path: name, Err: err}
+	}
+	dir, last := ".", name
+	if i := strings.LastIndexByte(name, '/'); i >= 0 {
+		dir, last = name[:i+1], name[i+1:]
+	}
+	// Step 1: the parent, opened O_RDONLY (fsync needs a real fd; an
+	// O_PATH fd gives EBADF) through the Root, so it is inside.
+	parent, err := root.OpenFile(dir, os.O_RDONLY|syscall.O_DIRECTORY, 0)
+	if err != nil {
+		return err
+	}
+	defer parent.Close()
+	if last == "" || last == "." || last == ".." {
+		if c := path.Clean(name); c == ".." || strings.HasPrefix(c, "../") {
+			return fail(resolve.ErrEscape)
+		}
+		return fail(unix.EISDIR)
+	}
+	w := &writer{dirfd: int(parent.Fd()), name: last, perm: uint32(perm)}
+	defer runtime.KeepAlive(parent)
+
+	// Refuse what is already there before any work is done. A link
+	// raced in after this is handled by the publishing step itself.
+	if err := w.existing(mode); err != nil {
+		return fail(err)
+	}
+	// Step 2: the content, in a file nobody else can reach by name.
+	if err := w.create(); err != nil {
+		return fail(err)
+	}
+	defer w.cleanup()
+	if err := w.fill(data); err != nil {
+		return fail(err)
+	}
+	// Step 3: the name.
+	if err := w.publish(mode); err != nil {
+		return fail(err)
+	}
+	if err := parent.Sync(); err != nil {
+		return fail(err)
+	}
+	return nil
+}
+
+// writer holds the state of one WriteFile: the held parent fd, the final
+// name in it, and the temporary file.
+type writer struct {
+	dirfd int
+	name  string
+	perm  uint32
+
+	fd  int    // the temporary file, -1 once closed
+	tmp string // its name, "" while it has none
+}
+
+// existing checks the entry at the name: a link is ErrSymlink, whatever
+// the mode; any other non-regular file ErrNotRegular; a regular file
+// fs.ErrExist for CreateOnly.
+func (w *writer) existing(mode WriteMode) error {
+	var st unix.Stat_t
+	err := sys.Fstatat(w.dirfd, w.name, &st, unix.AT_SYMLINK_NOFOLLOW)
+	if err == unix.ENOENT {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFLNK:
+		return resolve.ErrSymlink
+	case unix.S_IFREG:
+		if mode == CreateOnly {
+			return fs.ErrExist
+		}
+		return nil
+	}
+	return ErrNotRegular
+}
+
+// create makes the temporary file: an unnamed O_TMPFILE (Linux 3.11+),
+// or, where the file system lacks it, a fresh name created with
+// O_CREAT|O_EXCL|O_NOFOLLOW and mode 0, so nobody but root can open it
+// before it is complete.
+func (w *writer) create() error {
+	w.fd = -1
+	if !noTmpfile {
+		fd, err := sys.Openat(w.dirfd, ".", unix.O_TMPFILE|unix.O_WRONLY, w.perm&0o600)
+		switch err {
+		case nil:
+			w.fd = fd
+			return nil
+		case unix.EOPNOTSUPP, unix.EISDIR:
+			// EOPNOTSUPP: the file system lacks O_TMPFILE. EISDIR: the
+			// kernel predates it and saw only O_DIRECTORY.
+		default:
+			return err
+		}
+	}
+	for range maxTmpTries {
+		name, err := w.tmpName()
+		if err != nil {
+			return err
+		}
+		fd, err := sys.Openat(w.dirfd, name, unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_WRONLY, 0)
+		if err == unix.EEXIST {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		w.fd, w.tmp = fd, name
+		return nil
+	}
+	return unix.EEXIST
+}
+
+// tmpName is ".<name>.<16 hex>.tmp", the name cut short to keep within
+// NAME_MAX.
+func (w *writer) tmpName() (string, error) {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	base := w.name
+	if max := 255 - len("..0123456789abcdef.tmp"); len(base) > max {
+		base = base[:max]
+	}
+	return "." + base + "." + hex.EncodeToString(b[:]) + ".tmp", nil
+}
+
+// fill gives the file exactly perm (fchmod on the fd: the umask applied
+// at creation does not), writes data and fsyncs it.
+func (w *writer) fill(data []byte) error {
+	if err := unix.Fchmod(w.fd, w.perm); err != nil {
+		return err
+	}
+	for len(data) > 0 {
+		n, err := unix.Write(w.fd, data)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		data = data[n:]
+	}
+	for {
+		if err := unix.Fsync(w.fd); err != unix.EINTR {
+			return err
+		}
+	}
+}
+
+// publish gives the complete file its name. CreateOnly links it there,
+// which fails with EEXIST if anything has appeared meanwhile; Replace
+// renames it over the name, which replaces a link raced into place
+// instead of following it.
+func (w *writer) publish(mode WriteMode) error {
+	if mode == CreateOnly {
+		var err error
+		if w.tmp == "" {
+			err = w.linkFd(w.name)
+		} else if err = unix.Linkat(w.dirfd, w.tmp, w.dirfd, w.name, 0); err == nil {
+			// The file has its name; drop the temporary one before the
+			// directory is synced, so the sync covers both.
+			_ = unix.Unlinkat(w.dirfd, w.tmp, 0)
+			w.tmp = ""
+		}
+		if err == unix.EEXIST {
+			// Tell a link from a file, as the check before did.
+			if e := w.existing(CreateOnly); e != nil {
+				return e
+			}
+		}
+		return err
+	}
+	if w.tmp == "" {
+		if err := w.nameTmp(); err != nil {
+			return err
+		}
+	}
+	err := unix.Renameat(w.dirfd, w.tmp, w.dirfd, w.name)
+	switch err {
+	case nil:
+		w.tmp = "" // the name is the file's now: nothing to unlink
+		return nil
+	case unix.EISDIR, unix.ENOTEMPTY, unix.EEXIST:
+		return ErrNotRegular // a directory appeared at the name
+	}
+	return err
+}
+
+// nameTmp gives an O_TMPFILE a fresh temporary name, for the rename.
+func (w *writer) nameTmp() error {
+	for range maxTmpTries {
+		name, err := w.tmpName()
+		if err != nil {
+			return err
+		}
+		err = w.linkFd(name)
+		if err == unix.EEXIST {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		w.tmp = name
+		return nil
+	}
+	return unix.EEXIST
+}
+
+// linkFd links the temporary file, by its fd, at name in the directory.
+// linkat(fd, "", AT_EMPTY_PATH) needs CAP_DAC_READ_SEARCH (ENOENT
+// without it); linkat(2) documents the alternative for everyone else:
+// linking /proc/self/fd/N with AT_SYMLINK_FOLLOW, which leads to the very
+// inode the fd holds.
+func (w *writer) linkFd(name string) error {
+	if !noEmptyPathLink {
+		err := unix.Linkat(w.fd, "", w.dirfd, name, unix.AT_EMPTY_PATH)
+		if err != unix.ENOENT && err != unix.EPERM {
+			return err
+		}
+	}
+	if err := procOK(); err != nil {
+		return err
+	}
+	return unix.Linkat(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(w.fd), w.dirfd, name, unix.AT_SYMLINK_FOLLOW)
+}
+
+// cleanup closes the temporary file and removes its name, if it still has
+// one, through the held directory fd.
+func (w *writer) cleanup() {
+	if w.fd >= 0 {
+		sys.Close(w.fd)
+		w.fd = -1
+	}
+	if w.tmp != "" {
+		_ = unix.Unlinkat(w.dirfd, w.tmp, 0)
+		w.tmp = ""
+	}
+}
