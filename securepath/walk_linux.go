@@ -193,8 +193,10 @@ func (c *checker) passThrough(dir *dirItem, name string, uid uint32, what string
 // judgeTarget applies the rule for the directory the caller works in:
 // nobody untrusted may write it, sticky or not.
 func (c *checker) judgeTarget(dir *dirItem, role string) {
-	if dir.open != "" {
-		c.fail(dir.idx, fmt.Sprintf("%s, and it is the %s (sticky does not help there)", dir.open, role))
+	// A directory others can write that is not sticky failed already
+	// when it was pushed.
+	if dir.open != "" && dir.st.Mode&unix.S_ISVTX != 0 {
+		c.fail(dir.idx, fmt.Sprintf("sticky but %s, and it is the %s (sticky does not help there)", dir.open, role))
 	}
 }
 
