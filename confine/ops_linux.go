@@ -314,9 +314,10 @@ func existsOr(dirfd int, last string, err error) error {
 
 func (r *root) symlink(target, name string) error {
 	// The target is not resolved now; it is checked wherever it is
-	// followed later. It must still be something symlinkat accepts.
-	if target == "" || len(target) >= 4096 || strings.IndexByte(target, 0) >= 0 {
-		return &fs.PathError{Op: "symlinkat", Path: name, Err: resolve.ErrInvalid}
+	// followed later.
+	// It must still be a name that could ever be resolved.
+	if err := resolve.Validate(target); err != nil {
+		return &fs.PathError{Op: "symlinkat", Path: name, Err: err}
 	}
 	return r.withParent("symlinkat", name, unix.EEXIST, func(dirfd int, last string, slash bool) error {
 		if slash {

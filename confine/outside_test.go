@@ -1,0 +1,455 @@
+//go:build linux
+
+package confine_test
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/pathguard/pathguard/confine"
+	"github.com/pathguard/pathguard/internal/resolve"
+	"github.com/pathguard/pathguard/internal/testfs"
+)
+
+// The outside suite: every operation of a Root, in both modes and under
+// both backends, given names that try to leave the root through "..",
+// absolute names, and escaping or dangling links, with or without a
+// trailing slash. Whatever each call returns, the sibling directory
+// "outside" must be unchanged afterwards, byte for byte, mode for mode,
+// owner for owner, mtime for mtime; in Beneath mode the escapes must be
+// ErrEscape, in InRoot mode ErrEscape must never come.
+
+// opsConfig is one mode x backend combination.
+type opsConfig struct {
+	name   string
+	inRoot bool
+	res    confine.Resolver
+}
+
+func (c opsConfig) opts() []confine.Option {
+	o := []confine.Option{confine.WithResolver(c.res)}
+	if c.inRoot {
+		o = append(o, confine.InRoot())
+	}
+	return o
+}
+
+var opsConfigs = []opsConfig{
+	{"Beneath/openat2", false, confine.ResolverOpenat2},
+	{"Beneath/walk", false, confine.ResolverWalk},
+	{"InRoot/openat2", true, confine.ResolverOpenat2},
+	{"InRoot/walk", true, confine.ResolverWalk},
+}
+
+// opsEach runs f as a subtest for every mode and backend.
+func opsEach(t *testing.T, f func(t *testing.T, c opsConfig)) {
+	t.Helper()
+	for _, c := range opsConfigs {
+		t.Run(c.name, func(t *testing.T) { f(t, c) })
+	}
+}
+
+// opsOpen opens dir as a Root under c, closed at the end of the test.
+func opsOpen(t testing.TB, dir string, c opsConfig) *confine.Root {
+	t.Helper()
+	r, err := confine.OpenRoot(dir, c.opts()...)
+	if err != nil {
+		t.Fatalf("OpenRoot(%q, %s) = %v", dir, c.name, err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
+}
+
+// opsWorld is testfs.Snapshot plus what it leaves out: owner, group and
+// modification time of every entry (the access time moves when the
+// snapshot itself reads a file).
+func opsWorld(t testing.TB, dir string) map[string]string {
+	t.Helper()
+	m := testfs.Snapshot(t, dir)
+	for rel, desc := range m {
+		fi, err := os.Lstat(filepath.Join(dir, rel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := fi.Sys().(*syscall.Stat_t)
+		m[rel] = fmt.Sprintf("%s uid=%d gid=%d mtime=%d.%09d", desc, st.Uid, st.Gid, st.Mtim.Sec, st.Mtim.Nsec)
+	}
+	return m
+}
+
+// opsUnchanged fails the test if dir differs from before.
+func opsUnchanged(t testing.TB, dir string, before map[string]string) {
+	t.Helper()
+	if diff := cmp.Diff(before, opsWorld(t, dir)); diff != "" {
+		t.Errorf("the world outside the root changed (-before +after):\n%s", diff)
+	}
+}
+
+// opsPathError checks that err is a *fs.PathError naming one of names.
+func opsPathError(t testing.TB, what string, err error, names ...string) {
+	t.Helper()
+	if err == nil {
+		return
+	}
+	var pe *fs.PathError
+	if !errors.As(err, &pe) {
+		t.Errorf("%s = %v (%T), want a *fs.PathError", what, err, err)
+		return
+	}
+	for _, n := range names {
+		if pe.Path == n {
+			return
+		}
+	}
+	t.Errorf("%s: PathError.Path = %q, want one of %q", what, pe.Path, names)
+}
+
+// An attacked operation: do acts on name (in either position of a
+// two-name operation). follows says whether it acts on what a final link
+// leads to (so an escaping final link is ErrEscape in Beneath mode);
+// slash is what it must return for "link/" on a link leading outside.
+type opsOp struct {
+	name    string
+	do      func(r *confine.Root, name string) error
+	follows bool
+	slash   error // errSkip: not checked
+}
+
+var errSkip = errors.New("not checked")
+
+// opsTime is a time no file in the tests has by accident.
+var opsTime = time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC)
+
+func opsClose(f *os.File, err error) error {
+	if f != nil {
+		f.Close()
+	}
+	return err
+}
+
+var opsAttackedOps = []opsOp{
+	{"Open", func(r *confine.Root, n string) error { return opsClose(r.Open(n)) }, true, confine.ErrEscape},
+	{"Create", func(r *confine.Root, n string) error { return opsClose(r.Create(n)) }, true, syscall.EISDIR},
+	{"OpenFile/RDWR|CREATE|TRUNC", func(r *confine.Root, n string) error {
+		return opsClose(r.OpenFile(n, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o666))
+	}, true, syscall.EISDIR},
+	{"OpenFile/WRONLY|APPEND", func(r *confine.Root, n string) error {
+		f, err := r.OpenFile(n, os.O_WRONLY|os.O_APPEND, 0)
+		if err == nil {
+			f.Write([]byte("appended"))
+		}
+		return opsClose(f, err)
+	}, true, confine.ErrEscape},
+	{"OpenFile/CREATE|EXCL", func(r *confine.Root, n string) error {
+		return opsClose(r.OpenFile(n, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600))
+	}, false, syscall.EISDIR},
+	{"OpenRoot", func(r *confine.Root, n string) error {
+		c, err := r.OpenRoot(n)
+		if err == nil {
+			c.Close()
+		}
+		return err
+	}, true, confine.ErrEscape},
+	{"Stat", func(r *confine.Root, n string) error { _, err := r.Stat(n); return err }, true, confine.ErrEscape},
+	{"Lstat", func(r *confine.Root, n string) error { _, err := r.Lstat(n); return err }, false, confine.ErrEscape},
+	{"ReadDir", func(r *confine.Root, n string) error { _, err := r.ReadDir(n); return err }, true, confine.ErrEscape},
+	{"Mkdir", func(r *confine.Root, n string) error { return r.Mkdir(n, 0o700) }, false, fs.ErrExist},
+	{"MkdirAll", func(r *confine.Root, n string) error { return r.MkdirAll(n+"/sub", 0o700) }, true, confine.ErrEscape},
+	{"Remove", func(r *confine.Root, n string) error { return r.Remove(n) }, false, syscall.ENOTDIR},
+	{"RemoveAll", func(r *confine.Root, n string) error { return r.RemoveAll(n) }, false, nil},
+	{"Rename/from", func(r *confine.Root, n string) error { return r.Rename(n, "a/moved") }, false, syscall.ENOTDIR},
+	{"Rename/to", func(r *confine.Root, n string) error { return r.Rename("a/f", n) }, false, errSkip},
+	{"Link/from", func(r *confine.Root, n string) error { return r.Link(n, "a/hard") }, false, confine.ErrEscape},
+	{"Link/to", func(r *confine.Root, n string) error { return r.Link("a/f", n) }, false, fs.ErrExist},
+	{"Symlink", func(r *confine.Root, n string) error { return r.Symlink("f", n) }, false, fs.ErrExist},
+	{"Readlink", func(r *confine.Root, n string) error { _, err := r.Readlink(n); return err }, false, confine.ErrEscape},
+	{"Chmod", func(r *confine.Root, n string) error { return r.Chmod(n, 0o700) }, true, confine.ErrEscape},
+	{"Chown", func(r *confine.Root, n string) error { return r.Chown(n, 65534, 65534) }, true, confine.ErrEscape},
+	{"Lchown", func(r *confine.Root, n string) error { return r.Lchown(n, 65534, 65534) }, false, confine.ErrEscape},
+	{"Chtimes", func(r *confine.Root, n string) error { return r.Chtimes(n, opsTime, opsTime) }, true, confine.ErrEscape},
+	{"ReadFile", func(r *confine.Root, n string) error { _, err := r.ReadFile(n); return err }, true, confine.ErrEscape},
+	{"WriteFile", func(r *confine.Root, n string) error { return r.WriteFile(n, []byte("pwned"), 0o666) }, true, syscall.EISDIR},
+	{"Resolve", func(r *confine.Root, n string) error { _, err := r.Resolve(n); return err }, true, confine.ErrEscape},
+}
+
+// opsOutsideTree is base/root (the Root) next to base/outside (the
+// world). root/outside is a decoy: in InRoot mode "../outside" from the
+// root is re-rooted onto it.
+func opsOutsideTree(t testing.TB) (base string) {
+	base = t.TempDir()
+	testfs.Make(t, base, "outside/secret=TOPSECRET", "outside/dir/f=outside file", "outside/empty/")
+	testfs.Make(t, base, opsRootEntries(filepath.Join(base, "outside"))...)
+	return base
+}
+
+func opsRootEntries(out string) []string {
+	return []string{
+		"root/a/f=data",
+		"root/outside/secret=DECOY",
+		"root/esc => ../outside",
+		"root/escf => ../outside/secret",
+		"root/dang => ../outside/new",
+		"root/abs => " + out,
+		"root/absf => " + out + "/secret",
+		"root/a/up => ../../outside",
+		"root/a/upf => ../../outside/secret",
+	}
+}
+
+// Names whose parent lies outside: every operation is ErrEscape in
+// Beneath mode. "{out}" is replaced by the absolute path of outside.
+var opsParentEscapes = []string{
+	"../outside/secret",
+	"../outside/new",
+	"../outside/dir/",
+	"../outside/empty",
+	"a/../../outside/secret",
+	"esc/secret",
+	"esc/dir/f",
+	"esc/dir/",
+	"esc/new",
+	"abs/secret",
+	"a/up/secret",
+	"a/up/empty",
+	"{out}/secret",
+	"{out}/new",
+	"..",
+	"../",
+	"a/../..",
+	"esc/.",
+}
+
+// Names whose final component is a link leading outside (or dangling
+// outside): operations that follow it are ErrEscape in Beneath mode;
+// the others act on the link itself, inside the root.
+var opsFinalEscapes = []string{"escf", "dang", "esc", "absf", "abs", "a/upf", "a/up"}
+
+// The same links with a trailing slash, which must resolve the link and
+// stay inside (CVE-2026-39822).
+var opsSlashEscapes = []string{"esc/", "abs/", "a/up/", "esc//"}
+
+func TestOutsideUnchanged(t *testing.T) {
+	kinds := []struct {
+		kind  string
+		names []string
+	}{{"parent", opsParentEscapes}, {"final", opsFinalEscapes}, {"slash", opsSlashEscapes}}
+	opsEach(t, func(t *testing.T, c opsConfig) {
+		for _, op := range opsAttackedOps {
+			t.Run(op.name, func(t *testing.T) {
+				// One tree per operation; the root is rebuilt only after a
+				// call that changed it, so each name meets the same tree.
+				base := opsOutsideTree(t)
+				out, rootDir := filepath.Join(base, "outside"), filepath.Join(base, "root")
+				before, rootBefore := opsWorld(t, out), opsWorld(t, rootDir)
+				r := opsOpen(t, rootDir, c)
+				for _, k := range kinds {
+					for _, name := range k.names {
+						name = strings.ReplaceAll(name, "{out}", out)
+						err := op.do(r, name)
+						what := fmt.Sprintf("%s(%q)", op.name, name)
+						opsPathError(t, what, err, name, name+"/sub", "a/f", "a/moved", "a/hard", "f")
+						opsUnchanged(t, out, before)
+						if !cmp.Equal(rootBefore, opsWorld(t, rootDir)) {
+							r.Close()
+							if err := os.RemoveAll(rootDir); err != nil {
+								t.Fatal(err)
+							}
+							testfs.Make(t, base, opsRootEntries(out)...)
+							rootBefore = opsWorld(t, rootDir)
+							r = opsOpen(t, rootDir, c)
+						}
+						if c.inRoot {
+							if errors.Is(err, confine.ErrEscape) {
+								t.Errorf("%s = %v: ErrEscape in InRoot mode", what, err)
+							}
+							continue
+						}
+						want := errSkip
+						switch {
+						case k.kind == "parent" && op.slash == syscall.EISDIR && strings.HasSuffix(name, "/"):
+							// Creating "x/" is EISDIR before x is looked
+							// at; nothing is created either way.
+							if !errors.Is(err, syscall.EISDIR) && !errors.Is(err, confine.ErrEscape) {
+								t.Errorf("%s = %v, want EISDIR or ErrEscape", what, err)
+							}
+						case k.kind == "parent", k.kind == "final" && op.follows:
+							want = confine.ErrEscape
+						case k.kind == "slash":
+							want = op.slash
+						}
+						switch {
+						case want == errSkip:
+						case want == nil && err != nil:
+							t.Errorf("%s = %v, want success", what, err)
+						case want != nil && !errors.Is(err, want):
+							t.Errorf("%s = %v, want %v", what, err, want)
+						}
+					}
+				}
+			})
+		}
+	})
+}
+
+// The InRoot half has a stronger form: an escaping name is re-rooted, so
+// an operation on "esc/secret" acts on the decoy root/outside/secret.
+func TestOutsideInRootReroots(t *testing.T) {
+	for _, c := range opsConfigs[2:] {
+		t.Run(c.name, func(t *testing.T) {
+			base := opsOutsideTree(t)
+			out := filepath.Join(base, "outside")
+			before := opsWorld(t, out)
+			r := opsOpen(t, filepath.Join(base, "root"), c)
+			for _, name := range []string{"esc/secret", "../outside/secret", "a/up/secret", "escf", "a/upf", "/outside/secret"} {
+				got, err := r.ReadFile(name)
+				if err != nil || string(got) != "DECOY" {
+					t.Errorf("ReadFile(%q) = %q, %v, want the decoy", name, got, err)
+				}
+			}
+			if err := r.WriteFile("dang", []byte("made inside"), 0o600); err != nil {
+				t.Fatalf("WriteFile(dang) = %v", err)
+			}
+			if got, err := os.ReadFile(filepath.Join(base, "root/outside/new")); err != nil || string(got) != "made inside" {
+				t.Errorf("root/outside/new = %q, %v, want the file made through dang", got, err)
+			}
+			if err := r.Chmod("escf", 0o600); err != nil {
+				t.Errorf("Chmod(escf) = %v", err)
+			}
+			if fi, err := os.Stat(filepath.Join(base, "root/outside/secret")); err != nil || fi.Mode().Perm() != 0o600 {
+				t.Errorf("decoy mode = %v, %v, want 0600", fi.Mode(), err)
+			}
+			opsUnchanged(t, out, before)
+		})
+	}
+}
+
+// opsCall is one method called with a given name, for the bad-input
+// table: every exported method of Root that takes a name.
+type opsCall struct {
+	method string
+	do     func(r *confine.Root, name string) error
+}
+
+var opsAllMethods = []opsCall{
+	{"Open", func(r *confine.Root, n string) error { return opsClose(r.Open(n)) }},
+	{"Create", func(r *confine.Root, n string) error { return opsClose(r.Create(n)) }},
+	{"OpenFile", func(r *confine.Root, n string) error { return opsClose(r.OpenFile(n, os.O_RDWR|os.O_APPEND, 0)) }},
+	{"OpenRoot", func(r *confine.Root, n string) error {
+		c, err := r.OpenRoot(n)
+		if c != nil {
+			c.Close()
+		}
+		return err
+	}},
+	{"Stat", func(r *confine.Root, n string) error { _, err := r.Stat(n); return err }},
+	{"Lstat", func(r *confine.Root, n string) error { _, err := r.Lstat(n); return err }},
+	{"ReadDir", func(r *confine.Root, n string) error { _, err := r.ReadDir(n); return err }},
+	{"Resolve", func(r *confine.Root, n string) error { _, err := r.Resolve(n); return err }},
+	{"Mkdir", func(r *confine.Root, n string) error { return r.Mkdir(n, 0o755) }},
+	{"MkdirAll", func(r *confine.Root, n string) error { return r.MkdirAll(n, 0o755) }},
+	{"Remove", func(r *confine.Root, n string) error { return r.Remove(n) }},
+	{"RemoveAll", func(r *confine.Root, n string) error { return r.RemoveAll(n) }},
+	{"Rename/old", func(r *confine.Root, n string) error { return r.Rename(n, "x") }},
+	{"Rename/new", func(r *confine.Root, n string) error { return r.Rename("a/f", n) }},
+	{"Link/old", func(r *confine.Root, n string) error { return r.Link(n, "x") }},
+	{"Link/new", func(r *confine.Root, n string) error { return r.Link("a/f", n) }},
+	{"Symlink/target", func(r *confine.Root, n string) error { return r.Symlink(n, "x") }},
+	{"Symlink/name", func(r *confine.Root, n string) error { return r.Symlink("a/f", n) }},
+	{"Readlink", func(r *confine.Root, n string) error { _, err := r.Readlink(n); return err }},
+	{"Chmod", func(r *confine.Root, n string) error { return r.Chmod(n, 0o600) }},
+	{"Chown", func(r *confine.Root, n string) error { return r.Chown(n, -1, -1) }},
+	{"Lchown", func(r *confine.Root, n string) error { return r.Lchown(n, -1, -1) }},
+	{"Chtimes", func(r *confine.Root, n string) error { return r.Chtimes(n, opsTime, opsTime) }},
+	{"ReadFile", func(r *confine.Root, n string) error { _, err := r.ReadFile(n); return err }},
+	{"WriteFile", func(r *confine.Root, n string) error { return r.WriteFile(n, nil, 0o644) }},
+}
+
+func TestOpsBadInput(t *testing.T) {
+	bad := []struct {
+		name string
+		in   string
+	}{
+		{"empty", ""},
+		{"NUL", "a/f\x00"},
+		{"PATH_MAX", strings.Repeat("a/", 2048)},
+		{"NAME_MAX", strings.Repeat("n", 256)},
+		{"NAME_MAX/deep", "a/" + strings.Repeat("n", 256) + "/f"},
+	}
+	opsEach(t, func(t *testing.T, c opsConfig) {
+		base := opsOutsideTree(t)
+		out := filepath.Join(base, "outside")
+		rootDir := filepath.Join(base, "root")
+		before, beforeRoot := opsWorld(t, out), opsWorld(t, rootDir)
+		r := opsOpen(t, rootDir, c)
+		for _, m := range opsAllMethods {
+			for _, b := range bad {
+				err := m.do(r, b.in)
+				what := fmt.Sprintf("%s(%s)", m.method, b.name)
+				if !errors.Is(err, resolve.ErrInvalid) {
+					t.Errorf("%s = %v, want ErrInvalid", what, err)
+				}
+				opsPathError(t, what, err, b.in, "x", "a/f")
+			}
+		}
+		// Bad mode bits: nothing is created or changed.
+		for _, perm := range []fs.FileMode{0o1777, 0o4755, 0o2755, fs.ModeDir | 0o755, 0o10000} {
+			errs := map[string]error{
+				"Mkdir":     r.Mkdir("newdir", perm),
+				"MkdirAll":  r.MkdirAll("newdir/sub", perm),
+				"Chmod":     r.Chmod("a/f", perm),
+				"OpenFile":  opsClose(r.OpenFile("newfile", os.O_CREATE|os.O_WRONLY, perm)),
+				"WriteFile": r.WriteFile("newfile", []byte("x"), perm),
+			}
+			for method, err := range errs {
+				if !errors.Is(err, resolve.ErrInvalid) {
+					t.Errorf("%s(perm %v) = %v, want ErrInvalid", method, perm, err)
+				}
+			}
+		}
+		opsUnchanged(t, out, before)
+		opsUnchanged(t, rootDir, beforeRoot)
+
+		// Missing names and existing ones.
+		for _, m := range opsAllMethods {
+			switch m.method {
+			case "MkdirAll", "RemoveAll", "Create", "WriteFile", "Rename/new", "Link/new", "Symlink/name", "Symlink/target":
+				// These make or tolerate a missing name.
+			default:
+				if err := m.do(r, "missing/x"); !errors.Is(err, fs.ErrNotExist) {
+					t.Errorf("%s(missing/x) = %v, want fs.ErrNotExist", m.method, err)
+				}
+			}
+		}
+		exists := map[string]error{
+			"Mkdir":                   r.Mkdir("a", 0o755),
+			"OpenFile":                opsClose(r.OpenFile("a/f", os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)),
+			"Symlink":                 r.Symlink("x", "a/f"),
+			"Link":                    r.Link("a/f", "a"),
+			"Rename onto a directory": r.Rename("a/f", "outside"),
+		}
+		for method, err := range exists {
+			if !errors.Is(err, fs.ErrExist) {
+				t.Errorf("%s = %v, want fs.ErrExist", method, err)
+			}
+		}
+		opsUnchanged(t, out, before)
+
+		// A closed Root: every method is fs.ErrClosed.
+		r.Close()
+		for _, m := range opsAllMethods {
+			if err := m.do(r, "a/f"); !errors.Is(err, fs.ErrClosed) {
+				t.Errorf("closed %s = %v, want fs.ErrClosed", m.method, err)
+			}
+		}
+		opsUnchanged(t, out, before)
+	})
+}
