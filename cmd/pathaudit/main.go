@@ -3,6 +3,7 @@
 // Usage:
 //
 //	pathaudit resolve ROOT PATH [--in-root] [--json] [--no-symlinks] [--no-xdev] [--resolver auto|openat2|walk]
+//	pathaudit check PATH [--json] [--trust-uid N]... [--trust-gid N]...
 //
 // resolve opens ROOT as a confine.Root with the options given and prints
 // where PATH really leads inside it, every symlink followed: the path
@@ -10,16 +11,24 @@
 // escapes, or cannot be resolved for any other reason, it prints the
 // error instead.
 //
+// check judges the directory PATH and every directory above it with
+// securepath.Check (CERT FIO15-C): can anyone but root, the effective uid
+// and the users and groups given with --trust-uid and --trust-gid rename,
+// replace or plant entries on the way? It prints one line per directory
+// and the verdict. The verdict is advisory: the tree may change after it.
+//
 // Flags may come before or after the arguments; "--" ends the flags.
 // With --json, one JSON object is printed on standard output, whatever
 // the outcome.
 //
-// Exit status: 0 when PATH resolves and stays inside ROOT, 1 on an escape
-// or any other error of resolution (a missing ROOT included), 2 on a usage
-// error.
+// Exit status: for resolve, 0 when PATH resolves and stays inside ROOT, 1
+// on an escape or any other error of resolution (a missing ROOT included);
+// for check, 0 when every directory is secure, 1 when one is not or the
+// walk fails; 2 on a usage error.
 //
 // Outside Linux, confine delegates to os.Root, which cannot say where a
-// link leads: resolve reports errors.ErrUnsupported there.
+// link leads, and securepath is not implemented: both subcommands report
+// errors.ErrUnsupported there.
 package main
 
 import (
@@ -33,24 +42,39 @@ func main() {
 
 // Exit statuses.
 const (
-	exitOK    = 0 // resolved, inside the root
-	exitFail  = 1 // an escape or any other error of resolution
+	exitOK    = 0 // resolved inside the root; or secure
+	exitFail  = 1 // an escape or any other error; or insecure
 	exitUsage = 2 // bad command line
 )
 
 const usage = `usage: pathaudit resolve ROOT PATH [flags]
+       pathaudit check PATH [flags]
 
-Print where PATH really leads inside the directory ROOT, every symlink
-followed, or why it cannot be resolved. Exit status 0 only when PATH
-stays inside ROOT, 1 on an escape or any other error, 2 on usage errors.
+resolve prints where PATH really leads inside the directory ROOT, every
+symlink followed, or why it cannot be resolved. Exit status 0 only when
+PATH stays inside ROOT, 1 on an escape or any other error.
 
-Flags (before or after the arguments):
+check judges the directory PATH and each directory above it (CERT
+FIO15-C): may anyone untrusted rename, replace or plant entries there?
+Root and the effective uid are trusted, plus the ids given. Exit status 0
+only when every directory is secure, 1 otherwise.
+
+Usage errors exit with status 2. Flags may come before or after the
+arguments; "--" ends them.
+
+resolve flags:
   --in-root          read PATH as if ROOT were "/" (RESOLVE_IN_ROOT): ".."
                      stops at ROOT, absolute names and links start there
   --no-symlinks      refuse any symlink on the way
   --no-xdev          refuse to cross a mount point (bind mounts included)
   --resolver NAME    auto (default), openat2 or walk
   --json             print one JSON object instead of text
+
+check flags:
+  --trust-uid N      trust user N too (repeat, or N,M,...)
+  --trust-gid N      trust group N: its members may write (repeat, or N,M,...)
+  --json             print one JSON object instead of text
+
   -h, --help         print this help
 `
 
@@ -68,6 +92,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	case "resolve":
 		return runResolve(args[1:], stdout, stderr)
+	case "check":
+		return runCheck(args[1:], stdout, stderr)
 	}
 	usageError(stderr, "unknown command %q", args[0])
 	return exitUsage

@@ -47,6 +47,16 @@ func TestUsage(t *testing.T) {
 		{[]string{"--help"}, exitOK},
 		{[]string{"resolve", "-h"}, exitOK},
 		{[]string{"resolve", dir, "a", "--help"}, exitOK},
+		{[]string{"resolve", dir, "a", "--trust-uid", "0"}, exitUsage},
+		{[]string{"check"}, exitUsage},
+		{[]string{"check", dir, dir}, exitUsage},
+		{[]string{"check", dir, "--in-root"}, exitUsage},
+		{[]string{"check", dir, "--trust-uid"}, exitUsage},
+		{[]string{"check", dir, "--trust-uid", "me"}, exitUsage},
+		{[]string{"check", dir, "--trust-gid", "-1"}, exitUsage},
+		{[]string{"check", dir, "--trust-gid", "1,,2"}, exitUsage},
+		{[]string{"check", dir, "--trust-uid", "99999999999"}, exitUsage},
+		{[]string{"check", "-h"}, exitOK},
 	} {
 		code, out, errOut := runCmd(t, tc.args...)
 		if code != tc.want {

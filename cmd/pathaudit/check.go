@@ -1,0 +1,170 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/pathguard/pathguard/securepath"
+)
+
+var checkFlags = flagSet{
+	bools:  []string{"json"},
+	values: []string{"trust-uid", "trust-gid"},
+}
+
+// checkReport is what check found, printed as text or, with --json, as one
+// JSON object.
+type checkReport struct {
+	Path        string       `json:"path"` // PATH, made absolute
+	TrustedUIDs []int        `json:"trusted_uids"`
+	TrustedGIDs []int        `json:"trusted_gids"`
+	Secure      bool         `json:"secure"`
+	Entries     []checkEntry `json:"entries"`
+	Error       string       `json:"error,omitempty"`
+	ErrorKind   string       `json:"error_kind,omitempty"` // "insecure", or see errorKind
+}
+
+// checkEntry is one directory of the walk (securepath.Entry).
+type checkEntry struct {
+	Path       string `json:"path"`
+	UID        int    `json:"uid"`
+	GID        int    `json:"gid"`
+	Mode       string `json:"mode"`    // as fs.FileMode prints it: "dtrwxrwxrwx"
+	Perm       string `json:"perm"`    // the permission bits with sticky, setuid, setgid, in octal
+	Verdict    string `json:"verdict"` // "secure" or "insecure"
+	Reason     string `json:"reason,omitempty"`
+	DefaultACL bool   `json:"default_acl"`
+}
+
+func runCheck(args []string, stdout, stderr io.Writer) int {
+	p, err := checkFlags.parseArgs(args)
+	if errors.Is(err, errHelp) {
+		io.WriteString(stdout, usage)
+		return exitOK
+	}
+	if err != nil {
+		usageError(stderr, "check: %v", err)
+		return exitUsage
+	}
+	if len(p.args) != 1 {
+		usageError(stderr, "check: want one PATH, got %d argument(s)", len(p.args))
+		return exitUsage
+	}
+	rep := checkReport{Path: p.args[0], TrustedUIDs: []int{}, TrustedGIDs: []int{}, Entries: []checkEntry{}}
+	for _, f := range []struct {
+		flag string
+		ids  *[]int
+	}{{"trust-uid", &rep.TrustedUIDs}, {"trust-gid", &rep.TrustedGIDs}} {
+		for _, v := range p.values[f.flag] {
+			// "--trust-uid 1000,1001" as well as "--trust-uid 1000 --trust-uid 1001".
+			for s := range strings.SplitSeq(v, ",") {
+				id, err := strconv.ParseUint(s, 10, 32)
+				if err != nil {
+					usageError(stderr, "check: --%s wants a numeric id, not %q", f.flag, s)
+					return exitUsage
+				}
+				*f.ids = append(*f.ids, int(id))
+			}
+		}
+	}
+	// The path comes from the auditor, not from the people audited: making
+	// it absolute against the working directory is what the auditor means.
+	if abs, err := filepath.Abs(rep.Path); err == nil {
+		rep.Path = abs
+	}
+
+	report, err := securepath.Check(rep.Path, &securepath.Policy{TrustedUIDs: rep.TrustedUIDs, TrustedGIDs: rep.TrustedGIDs})
+	switch {
+	case err != nil:
+		rep.Error = err.Error()
+		rep.ErrorKind = errorKind(err)
+	default:
+		for _, e := range report.Entries {
+			rep.Entries = append(rep.Entries, checkEntry{
+				Path:       e.Path,
+				UID:        e.UID,
+				GID:        e.GID,
+				Mode:       e.Mode.String(),
+				Perm:       fmt.Sprintf("%04o", unixPerm(e.Mode)),
+				Verdict:    e.Verdict.String(),
+				Reason:     e.Reason,
+				DefaultACL: e.DefaultACL,
+			})
+		}
+		if err := report.Err(); err != nil {
+			rep.Error = err.Error()
+			rep.ErrorKind = "insecure"
+		} else {
+			rep.Secure = true
+		}
+	}
+
+	if p.bools["json"] {
+		enc := json.NewEncoder(stdout)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			fmt.Fprintf(stderr, "pathaudit: %v\n", err)
+			return exitFail
+		}
+	} else {
+		rep.writeText(stdout)
+	}
+	if !rep.Secure {
+		return exitFail
+	}
+	return exitOK
+}
+
+// unixPerm returns the permission bits of m with setuid, setgid and
+// sticky at their Unix places (fs.FileMode keeps them in high bits).
+func unixPerm(m fs.FileMode) uint32 {
+	p := uint32(m.Perm())
+	if m&fs.ModeSetuid != 0 {
+		p |= 0o4000
+	}
+	if m&fs.ModeSetgid != 0 {
+		p |= 0o2000
+	}
+	if m&fs.ModeSticky != 0 {
+		p |= 0o1000
+	}
+	return p
+}
+
+// writeText prints rep as a table, one directory a line, from "/" down,
+// and the verdict last.
+func (rep *checkReport) writeText(w io.Writer) {
+	fmt.Fprintf(w, "path:    %s\n", show(rep.Path))
+	trusted := "root and the effective uid"
+	if len(rep.TrustedUIDs) > 0 {
+		trusted += fmt.Sprintf(", uids %v", rep.TrustedUIDs)
+	}
+	if len(rep.TrustedGIDs) > 0 {
+		trusted += fmt.Sprintf(", gids %v", rep.TrustedGIDs)
+	} else {
+		trusted += ", no group"
+	}
+	fmt.Fprintf(w, "trusted: %s\n", trusted)
+	if len(rep.Entries) > 0 {
+		fmt.Fprintf(w, "%-8s %-11s %4s %6s %6s  %s\n", "VERDICT", "MODE", "PERM", "UID", "GID", "PATH")
+	}
+	for _, e := range rep.Entries {
+		fmt.Fprintf(w, "%-8s %-11s %4s %6d %6d  %s", e.Verdict, e.Mode, e.Perm, e.UID, e.GID, show(e.Path))
+		if e.Reason != "" {
+			fmt.Fprintf(w, ": %s", show(e.Reason))
+		}
+		w.Write([]byte("\n"))
+	}
+	if rep.Secure {
+		fmt.Fprintln(w, "result:  secure")
+		return
+	}
+	fmt.Fprintf(w, "result:  %s\n", show(rep.Error))
+}
