@@ -1,0 +1,436 @@
+package securepath
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/pathguard/pathguard/canon"
+	"github.com/pathguard/pathguard/confine"
+	"github.com/pathguard/pathguard/internal/testfs"
+)
+
+// fallbacks run each WriteFile test with O_TMPFILE and linkat
+// AT_EMPTY_PATH available, and with each made to look missing.
+var fallbacks = []struct {
+	name              string
+	noTmpfile, noLink bool
+}{
+	{"tmpfile", false, false},
+	{"tmpfile+proclink", false, true},
+	{"named", true, false},
+}
+
+// eachRoot runs f under both backends and every fallback, on a Root
+// opened on a fresh tree.
+func eachRoot(t *testing.T, entries []string, f func(t *testing.T, dir string, root *confine.Root)) {
+	for _, b := range backends {
+		for _, fb := range fallbacks {
+			t.Run(b.name+"/"+fb.name, func(t *testing.T) {
+				setFallback(t, fb.noTmpfile, fb.noLink)
+				dir := testfs.New(t, append([]string{"root/"}, entries...)...)
+				root, err := confine.OpenRoot(dir+"/root", b.opt)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { root.Close() })
+				f(t, dir, root)
+			})
+		}
+	}
+}
+
+func setFallback(t *testing.T, tmp, link bool) {
+	oldTmp, oldLink := noTmpfile, noEmptyPathLink
+	noTmpfile, noEmptyPathLink = tmp, link
+	t.Cleanup(func() { noTmpfile, noEmptyPathLink = oldTmp, oldLink })
+}
+
+// onlyNames lists dir, failing on leftover temporary files.
+func onlyNames(t *testing.T, dir string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range ents {
+		if strings.HasSuffix(e.Name(), ".tmp") {
+			t.Errorf("temporary file %s left in %s", e.Name(), dir)
+		}
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+func wantFile(t *testing.T, p, data string, perm fs.FileMode) {
+	t.Helper()
+	fi, err := os.Lstat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !fi.Mode().IsRegular() || fi.Mode().Perm() != perm {
+		t.Errorf("%s: mode %v, want regular %v", p, fi.Mode(), perm)
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(b) != data {
+		t.Errorf("%s holds %q, want %q", p, b, data)
+	}
+}
+
+// TestCredentialFileAttack is the reported attack end to end: the output
+// name is a planted link to a file the attacker owns and has opened; the
+// write must not reach that file, through the name or through the fd.
+func TestCredentialFileAttack(t *testing.T) {
+	const secret = "4111 1111 1111 1111"
+	eachRoot(t, []string{"attacker/loot=nothing yet", "root/out => ../attacker/loot", "root/in => loot2", "root/loot2=inside"},
+		func(t *testing.T, dir string, root *confine.Root) {
+			loot := dir + "/attacker/loot"
+			if os.Geteuid() == 0 {
+				// A real other user owns the bait, readable by all.
+				if err := os.Chown(dir+"/attacker", nobody, nobody); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Chown(loot, nobody, nobody); err != nil {
+					t.Fatal(err)
+				}
+			}
+			chmod(t, loot, 0o644)
+			spy, err := os.Open(loot) // opened while it was 0644
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer spy.Close()
+			before := testfs.Snapshot(t, dir)
+
+			for _, name := range []string{"out", "in"} { // outside and inside targets
+				for _, mode := range []WriteMode{Replace, CreateOnly} {
+					err := WriteFile(root, name, []byte(secret), 0o600, mode)
+					if !errors.Is(err, confine.ErrSymlink) {
+						t.Errorf("WriteFile(%s, mode %d) over a link = %v, want ErrSymlink", name, mode, err)
+					}
+					var pe *fs.PathError
+					if !errors.As(err, &pe) || pe.Path != name {
+						t.Errorf("WriteFile(%s) error %#v, want *fs.PathError on the name", name, err)
+					}
+				}
+			}
+			if got := readAll(t, spy); strings.Contains(got, secret) || got != "nothing yet" {
+				t.Fatalf("the attacker's fd reads %q", got)
+			}
+			if after := testfs.Snapshot(t, dir); fmt.Sprint(after) != fmt.Sprint(before) {
+				t.Fatalf("tree changed:\nbefore %v\nafter  %v", before, after)
+			}
+			onlyNames(t, dir+"/root")
+
+			// The tool, told of the link, removes it and writes again:
+			// the secret lands in a new file with exactly 0600.
+			if err := os.Remove(dir + "/root/out"); err != nil {
+				t.Fatal(err)
+			}
+			if err := WriteFile(root, "out", []byte(secret), 0o600, CreateOnly); err != nil {
+				t.Fatal(err)
+			}
+			wantFile(t, dir+"/root/out", secret, 0o600)
+			if _, err := spy.Seek(0, 0); err != nil {
+				t.Fatal(err)
+			}
+			if got := readAll(t, spy); got != "nothing yet" {
+				t.Fatalf("the attacker's fd reads %q", got)
+			}
+		})
+}
+
+func TestWriteFileModes(t *testing.T) {
+	eachRoot(t, []string{"root/sub/", "root/old=old data", "outside=x", "root/up => ..", "root/dir/", "root/tolink => old"},
+		func(t *testing.T, dir string, root *confine.Root) {
+			// Exactly perm, whatever the umask.
+			for i, perm := range []fs.FileMode{0o600, 0o640, 0o644, 0o777, 0o000, 0o604} {
+				for _, mask := range []int{0o022, 0o077, 0o777, 0} {
+					old := syscall.Umask(mask)
+					name := fmt.Sprintf("sub/f%d-%o", i, mask)
+					err := WriteFile(root, name, []byte("v"), perm, CreateOnly)
+					syscall.Umask(old)
+					if err != nil {
+						t.Fatalf("WriteFile(%s, %v) = %v", name, perm, err)
+					}
+					fi, err := os.Lstat(dir + "/root/" + name)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if fi.Mode() != perm {
+						t.Errorf("WriteFile(%s, %v) under umask %o: mode %v", name, perm, mask, fi.Mode())
+					}
+				}
+			}
+			onlyNames(t, dir+"/root/sub")
+
+			// CreateOnly never touches an existing file.
+			err := WriteFile(root, "old", []byte("new"), 0o600, CreateOnly)
+			if !errors.Is(err, fs.ErrExist) {
+				t.Errorf("CreateOnly over a file = %v, want fs.ErrExist", err)
+			}
+			wantFile(t, dir+"/root/old", "old data", 0o644)
+
+			// Replace does, atomically, with the new mode.
+			if err := WriteFile(root, "old", []byte("new data"), 0o640, Replace); err != nil {
+				t.Fatal(err)
+			}
+			wantFile(t, dir+"/root/old", "new data", 0o640)
+			// Replace of a missing name creates it.
+			if err := WriteFile(root, "sub/fresh", []byte("fresh"), 0o600, Replace); err != nil {
+				t.Fatal(err)
+			}
+			wantFile(t, dir+"/root/sub/fresh", "fresh", 0o600)
+
+			if err := syscall.Mkfifo(dir+"/root/fifo", 0o600); err != nil {
+				t.Fatal(err)
+			}
+			before := testfs.Snapshot(t, dir)
+			for _, tc := range []struct {
+				name string
+				perm fs.FileMode
+				mode WriteMode
+				want error
+			}{
+				{"dir", 0o600, Replace, ErrNotRegular},
+				{"dir", 0o600, CreateOnly, ErrNotRegular},
+				{"fifo", 0o600, Replace, ErrNotRegular},
+				{"tolink", 0o600, Replace, confine.ErrSymlink},
+				{"../outside", 0o600, Replace, confine.ErrEscape},
+				{"up/outside", 0o600, Replace, confine.ErrEscape},
+				{"/etc/passwd", 0o600, Replace, confine.ErrEscape},
+				{"..", 0o600, Replace, confine.ErrEscape},
+				{"sub/..", 0o600, Replace, syscall.EISDIR},
+				{"sub/", 0o600, Replace, syscall.EISDIR},
+				{"x", 0o4600, CreateOnly, canon.ErrInvalid},
+				{"x", fs.ModeSticky | 0o600, CreateOnly, canon.ErrInvalid},
+				{"x", 0o600, 0, canon.ErrInvalid},
+				{"x", 0o600, 7, canon.ErrInvalid},
+				{"", 0o600, Replace, canon.ErrInvalid},
+				{"a\x00b", 0o600, Replace, canon.ErrInvalid},
+				{"missing/x", 0o600, Replace, fs.ErrNotExist},
+			} {
+				err := WriteFile(root, tc.name, []byte("secret"), tc.perm, tc.mode)
+				if !errors.Is(err, tc.want) {
+					t.Errorf("WriteFile(%q, %v, %d) = %v, want %v", tc.name, tc.perm, tc.mode, err, tc.want)
+				}
+			}
+			if after := testfs.Snapshot(t, dir); fmt.Sprint(after) != fmt.Sprint(before) {
+				t.Errorf("refused writes changed the tree:\nbefore %v\nafter  %v", before, after)
+			}
+			onlyNames(t, dir+"/root")
+		})
+}
+
+// TestWriteFileSymlinkRace swaps a link to a bait file in at the name, by
+// rename, as fast as it can while WriteFile(Replace) runs: the bait must
+// never receive the secret, and every call must either succeed or refuse
+// the link.
+func TestWriteFileSymlinkRace(t *testing.T) {
+	eachRoot(t, []string{"bait=bait", "root/"}, func(t *testing.T, dir string, root *confine.Root) {
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tmp := dir + "/root/.swap"
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				// Plant the link over whatever is there, then take it
+				// away again, so WriteFile's own check sometimes passes
+				// and the link comes back between that check and the
+				// publishing step.
+				_ = os.Remove(tmp)
+				if err := os.Symlink("../bait", tmp); err == nil {
+					_ = os.Rename(tmp, dir+"/root/secret")
+				}
+				_ = os.Remove(dir + "/root/secret")
+			}
+		}()
+		deadline := time.Now().Add(300 * time.Millisecond)
+		var wrote, refused int
+		for time.Now().Before(deadline) {
+			err := WriteFile(root, "secret", []byte("hunter2"), 0o600, Replace)
+			switch {
+			case err == nil:
+				wrote++
+			case errors.Is(err, confine.ErrSymlink):
+				refused++
+			default:
+				t.Errorf("WriteFile during the race = %v", err)
+			}
+		}
+		close(stop)
+		wg.Wait()
+		if b, err := os.ReadFile(dir + "/bait"); err != nil || string(b) != "bait" {
+			t.Fatalf("bait holds %q, %v: written through the link", b, err)
+		}
+		t.Logf("wrote %d, refused %d", wrote, refused)
+		if wrote == 0 {
+			t.Errorf("no write got through in the race window: the test raced nothing")
+		}
+	})
+}
+
+// TestWriteFileReaderSeesWholeFiles reads the name while it is replaced
+// over and over: every read is one whole version, with exactly its mode.
+func TestWriteFileReaderSeesWholeFiles(t *testing.T) {
+	eachRoot(t, nil, func(t *testing.T, dir string, root *confine.Root) {
+		versions := [][]byte{bytes.Repeat([]byte("a"), 32<<10), bytes.Repeat([]byte("b"), 32<<10)}
+		const perm = 0o640
+		if err := WriteFile(root, "f", versions[0], perm, CreateOnly); err != nil {
+			t.Fatal(err)
+		}
+		var done, stop atomic.Bool
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer done.Store(true)
+			for i := 0; i < 24 && !stop.Load(); i++ {
+				old := syscall.Umask(0o022)
+				err := WriteFile(root, "f", versions[i%2], perm, Replace)
+				syscall.Umask(old)
+				if err != nil {
+					t.Errorf("WriteFile = %v", err)
+					return
+				}
+			}
+		}()
+		reads := 0
+		var bad error
+		for !done.Load() && bad == nil {
+			bad = func() error {
+				f, err := os.Open(dir + "/root/f")
+				if err != nil {
+					return fmt.Errorf("open during replace: %v", err)
+				}
+				defer f.Close()
+				fi, err := f.Stat()
+				if err != nil {
+					return err
+				}
+				b, err := io.ReadAll(f)
+				if err != nil {
+					return err
+				}
+				reads++
+				if fi.Mode() != perm {
+					return fmt.Errorf("reader saw mode %v, want %v", fi.Mode(), fs.FileMode(perm))
+				}
+				if !bytes.Equal(b, versions[0]) && !bytes.Equal(b, versions[1]) {
+					return fmt.Errorf("reader saw a partial or mixed file of %d bytes", len(b))
+				}
+				return nil
+			}()
+		}
+		stop.Store(true)
+		wg.Wait()
+		if bad != nil {
+			t.Fatal(bad)
+		}
+		t.Logf("%d reads", reads)
+		onlyNames(t, dir+"/root")
+	})
+}
+
+// TestWriteFileUnprivileged runs WriteFile as an ordinary user, where
+// linkat(AT_EMPTY_PATH) is refused and /proc/self/fd is the way.
+func TestWriteFileUnprivileged(t *testing.T) {
+	if os.Geteuid() != 0 {
+		// Already unprivileged: the path under test is the normal one.
+		setFallback(t, false, false)
+		dir := t.TempDir()
+		root, err := confine.OpenRoot(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer root.Close()
+		if err := WriteFile(root, "new", []byte("created"), 0o640, CreateOnly); err != nil {
+			t.Fatal(err)
+		}
+		wantFile(t, dir+"/new", "created", 0o640)
+		return
+	}
+	base := openTempDir(t)
+	dir := filepath.Join(base, "home")
+	mkdir(t, dir, 0o700, nobody, nobody)
+	if err := os.WriteFile(dir+"/old", []byte("old"), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(dir+"/old", nobody, nobody); err != nil {
+		t.Fatal(err)
+	}
+	if got := runAs(t, "write", dir); got != "OK" {
+		t.Fatalf("WriteFile as nobody: %s", got)
+	}
+	wantFile(t, dir+"/new", "created", 0o640)
+	wantFile(t, dir+"/old", "replaced", 0o604)
+	for _, n := range []string{"new", "old"} {
+		fi, err := os.Stat(dir + "/" + n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st := fi.Sys().(*syscall.Stat_t); st.Uid != nobody {
+			t.Errorf("%s owned by %d, want %d", n, st.Uid, nobody)
+		}
+	}
+	onlyNames(t, dir)
+}
+
+// TestWriteFileCreateOnlyRace races CreateOnly against another creator
+// of the same name: exactly one of them may win, and the file holds the
+// winner's data.
+func TestWriteFileCreateOnlyRace(t *testing.T) {
+	eachRoot(t, nil, func(t *testing.T, dir string, root *confine.Root) {
+		p := dir + "/root/f"
+		deadline := time.Now().Add(150 * time.Millisecond)
+		for n := 0; time.Now().Before(deadline) || n < 20; n++ {
+			_ = os.Remove(p)
+			var theirs error
+			var wg sync.WaitGroup
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+				if theirs = err; err == nil {
+					_, theirs = f.WriteString("theirs")
+					f.Close()
+				}
+			}()
+			ours := WriteFile(root, "f", []byte("ours"), 0o600, CreateOnly)
+			wg.Wait()
+			if ours != nil && !errors.Is(ours, fs.ErrExist) {
+				t.Fatalf("WriteFile = %v", ours)
+			}
+			if (ours == nil) == (theirs == nil) {
+				t.Fatalf("round %d: WriteFile = %v, their O_EXCL create = %v: want exactly one winner", n, ours, theirs)
+			}
+			want := "theirs"
+			if ours == nil {
+				want = "ours"
+			}
+			if b, err := os.ReadFile(p); err != nil || string(b) != want {
+				t.Fatalf("round %d: file holds %q, %v; want %q", n, b, err, want)
+			}
+		}
+	})
+}
