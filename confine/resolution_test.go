@@ -732,3 +732,255 @@ func kernelFlags(op string) int {
 	}
 	return opFlags(op)
 }
+
+// refuseOpenat2 makes every openat2 fail with errno for the rest of t.
+func refuseOpenat2(errno syscall.Errno) func(t *testing.T) {
+	return func(t *testing.T) {
+		t.Cleanup(resolve.SetOpenat2ForTest(func(int, string, *unix.OpenHow) (int, error) {
+			return -1, errno
+		}))
+	}
+}
+
+// TestAutoFallback: where openat2 is missing (ENOSYS) or refused by
+// seccomp (EPERM), ResolverAuto picks the walk and the whole table still
+// passes.
+func TestAutoFallback(t *testing.T) {
+	for _, errno := range []syscall.Errno{syscall.ENOSYS, syscall.EPERM} {
+		t.Run(errno.Error(), func(t *testing.T) {
+			b := backend{name: "auto", opt: confine.WithResolver(confine.ResolverAuto), setup: refuseOpenat2(errno)}
+			runResolutionTable(t, []backend{b}, func(t *testing.T, r *confine.Root) {
+				if got := r.Resolver(); got != confine.ResolverWalk {
+					t.Fatalf("Resolver() = %v with openat2 refused (%v), want %v", got, errno, confine.ResolverWalk)
+				}
+			})
+		})
+	}
+	t.Run("forced openat2", func(t *testing.T) {
+		refuseOpenat2(syscall.ENOSYS)(t)
+		dir := testfs.New(t, "f=F")
+		if r, err := confine.OpenRoot(dir, confine.WithResolver(confine.ResolverOpenat2)); !errors.Is(err, syscall.ENOSYS) {
+			if r != nil {
+				r.Close()
+			}
+			t.Fatalf("OpenRoot(WithResolver(ResolverOpenat2)) = %v without openat2, want ENOSYS", err)
+		}
+	})
+}
+
+// TestNoDowngrade: a lookup that fails with EPERM or ENOSYS while the probe
+// ("." with the Root's flags) still works must not switch the backend,
+// and neither must EINVAL, E2BIG, EAGAIN or EXDEV; only a probe that fails
+// too (openat2 gone after OpenRoot) does.
+func TestNoDowngrade(t *testing.T) {
+	dir := testfs.New(t, "f=F", "g=G")
+	for _, errno := range []syscall.Errno{syscall.EPERM, syscall.ENOSYS, syscall.EINVAL, syscall.E2BIG, syscall.EAGAIN, syscall.EXDEV} {
+		for _, m := range modes {
+			t.Run(m.name+"/"+errno.Error(), func(t *testing.T) {
+				r, err := confine.OpenRoot(dir, m.opts...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer r.Close()
+				if got := r.Resolver(); got != confine.ResolverOpenat2 {
+					t.Fatalf("Resolver() = %v, want %v", got, confine.ResolverOpenat2)
+				}
+				real := unix.Openat2
+				t.Cleanup(resolve.SetOpenat2ForTest(func(dirfd int, path string, how *unix.OpenHow) (int, error) {
+					if path == "f" {
+						return -1, errno // the attacker's chosen lookup
+					}
+					return real(dirfd, path, how)
+				}))
+				f, err := r.Open("f")
+				if err == nil {
+					f.Close()
+					t.Fatalf("Open(%q) = nil error, want the lookup's own failure (%v)", "f", errno)
+				}
+				if got := r.Resolver(); got != confine.ResolverOpenat2 {
+					t.Fatalf("Resolver() = %v after one lookup failed with %v, want %v (no downgrade)", got, errno, confine.ResolverOpenat2)
+				}
+				if errno == syscall.EPERM || errno == syscall.ENOSYS || errno == syscall.E2BIG {
+					if !errors.Is(err, errno) {
+						t.Fatalf("Open(%q) = %v, want %v", "f", err, errno)
+					}
+				}
+				// Other lookups still go through openat2.
+				g, err := r.Open("g")
+				if err != nil {
+					t.Fatalf("Open(%q) = %v, want success", "g", err)
+				}
+				g.Close()
+			})
+		}
+	}
+	t.Run("gone after OpenRoot", func(t *testing.T) {
+		r, err := confine.OpenRoot(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		refuseOpenat2(syscall.EPERM)(t) // a seccomp filter installed later
+		f, err := r.Open("f")
+		if err != nil {
+			t.Fatalf("Open(%q) = %v with openat2 gone, want the walk to answer", "f", err)
+		}
+		f.Close()
+		if got := r.Resolver(); got != confine.ResolverWalk {
+			t.Fatalf("Resolver() = %v once the probe fails too, want %v", got, confine.ResolverWalk)
+		}
+	})
+}
+
+// TestRootSurvivesRename: a Root keeps working on the very directory it
+// opened after that directory is renamed, and an impostor put at the old
+// name is never seen.
+func TestRootSurvivesRename(t *testing.T) {
+	forEachBackendMode(t, backends, func(t *testing.T, m mode, b backend) {
+		dir := testfs.New(t, "root/f=ORIGINAL", "root/a/g=G", "root/l => a/g")
+		r, err := confine.OpenRoot(filepath.Join(dir, "root"), openOpts(m, b)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		if err := os.Rename(filepath.Join(dir, "root"), filepath.Join(dir, "moved")); err != nil {
+			t.Fatal(err)
+		}
+		testfs.Make(t, dir, "root/f=IMPOSTOR", "root/a/g=IMPOSTOR")
+		for name, want := range map[string]string{"f": "ORIGINAL", "l": "G", "a/../f": "ORIGINAL", "./a/g": "G"} {
+			f, err := r.Open(name)
+			if err != nil {
+				t.Fatalf("Open(%q) = %v after the rename, want %q", name, err, want)
+			}
+			got := describeFile(t, f)
+			f.Close()
+			if got != want {
+				t.Fatalf("Open(%q) = %q after the rename, want %q", name, got, want)
+			}
+		}
+		f, err := r.Create("new")
+		if err != nil {
+			t.Fatalf("Create(%q) = %v after the rename", "new", err)
+		}
+		f.Close()
+		if _, err := os.Stat(filepath.Join(dir, "moved", "new")); err != nil {
+			t.Fatalf("Create(%q) did not create in the renamed directory: %v", "new", err)
+		}
+		if p, err := r.Resolve("l"); err != nil || p != "a/g" {
+			t.Fatalf("Resolve(%q) = %q, %v after the rename, want %q", "l", p, err, "a/g")
+		}
+		sub, err := r.OpenRoot("a")
+		if err != nil {
+			t.Fatalf("OpenRoot(%q) = %v after the rename", "a", err)
+		}
+		defer sub.Close()
+		if fi, err := sub.Stat("g"); err != nil || fi.Size() != 1 {
+			t.Fatalf("sub-root Stat(%q) = %v, %v, want the original g", "g", fi, err)
+		}
+	})
+}
+
+// TestBadInput: every core method refuses bad names with a typed error
+// (*fs.PathError carrying the name) and never panics; OpenRoot refuses a
+// file, a missing directory and bad names; a closed Root refuses
+// everything with fs.ErrClosed.
+func TestBadInput(t *testing.T) {
+	dir := testfs.New(t, "f=F", "d/")
+	bad := []string{"", "a\x00b", "\x00", strings.Repeat("a", 4096), strings.Repeat("a/", 2048), "d/" + strings.Repeat("x", 256)}
+	type method struct {
+		name string
+		call func(r *confine.Root, name string) error
+	}
+	methods := []method{
+		{"Open", func(r *confine.Root, n string) error { f, err := r.Open(n); closeIf(f); return err }},
+		{"Create", func(r *confine.Root, n string) error { f, err := r.Create(n); closeIf(f); return err }},
+		{"OpenFile", func(r *confine.Root, n string) error {
+			f, err := r.OpenFile(n, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+			closeIf(f)
+			return err
+		}},
+		{"OpenRoot", func(r *confine.Root, n string) error {
+			c, err := r.OpenRoot(n)
+			if c != nil {
+				c.Close()
+			}
+			return err
+		}},
+		{"Stat", func(r *confine.Root, n string) error { _, err := r.Stat(n); return err }},
+		{"Lstat", func(r *confine.Root, n string) error { _, err := r.Lstat(n); return err }},
+		{"ReadDir", func(r *confine.Root, n string) error { _, err := r.ReadDir(n); return err }},
+		{"Resolve", func(r *confine.Root, n string) error { _, err := r.Resolve(n); return err }},
+	}
+	forEachBackendMode(t, backends, func(t *testing.T, m mode, b backend) {
+		before := testfs.Snapshot(t, dir)
+		r, err := confine.OpenRoot(dir, openOpts(m, b)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, me := range methods {
+			for _, name := range bad {
+				err := me.call(r, name)
+				if !errors.Is(err, resolve.ErrInvalid) {
+					t.Errorf("%s(%.20q) = %v, want %v", me.name, name, err, resolve.ErrInvalid)
+				}
+				var pe *fs.PathError
+				if !errors.As(err, &pe) || pe.Path != name {
+					t.Errorf("%s(%.20q) = %#v, want a *fs.PathError carrying the name", me.name, name, err)
+				}
+			}
+		}
+		for _, perm := range []fs.FileMode{0o4755, 0o2755, 0o1777, fs.ModeDir | 0o755} {
+			f, err := r.OpenFile("new", os.O_RDWR|os.O_CREATE, perm)
+			closeIf(f)
+			if !errors.Is(err, resolve.ErrInvalid) {
+				t.Errorf("OpenFile(%q, perm %v) = %v, want %v", "new", perm, err, resolve.ErrInvalid)
+			}
+		}
+		if after := testfs.Snapshot(t, dir); !equalMaps(before, after) {
+			t.Errorf("bad input changed the tree: %v -> %v", before, after)
+		}
+
+		// A closed Root.
+		if err := r.Close(); err != nil {
+			t.Fatalf("Close() = %v", err)
+		}
+		if err := r.Close(); err != nil {
+			t.Fatalf("second Close() = %v, want nil", err)
+		}
+		for _, me := range methods {
+			if err := me.call(r, "f"); !errors.Is(err, fs.ErrClosed) {
+				t.Errorf("%s(%q) on a closed Root = %v, want %v", me.name, "f", err, fs.ErrClosed)
+			}
+		}
+
+		// OpenRoot itself.
+		for _, c := range []struct {
+			dir  string
+			want error
+		}{
+			{filepath.Join(dir, "f"), syscall.ENOTDIR},
+			{filepath.Join(dir, "nothere"), fs.ErrNotExist},
+			{"", resolve.ErrInvalid},
+			{dir + "\x00", resolve.ErrInvalid},
+			{strings.Repeat("/a", 2048), resolve.ErrInvalid},
+		} {
+			r, err := confine.OpenRoot(c.dir, openOpts(m, b)...)
+			if r != nil {
+				r.Close()
+			}
+			var pe *fs.PathError
+			if !errors.Is(err, c.want) || !errors.As(err, &pe) {
+				t.Errorf("OpenRoot(%.40q) = %v, want a *fs.PathError matching %v", c.dir, err, c.want)
+			}
+		}
+	})
+	if _, err := confine.NewRoot(nil); !errors.Is(err, fs.ErrInvalid) {
+		t.Errorf("NewRoot(nil) = %v, want %v", err, fs.ErrInvalid)
+	}
+}
+
+func closeIf(f *os.File) {
+	if f != nil {
+		f.Close()
+	}
+}
