@@ -14,6 +14,10 @@ import (
 // errPlatform is nil where securepath can keep its promises.
 var errPlatform error
 
+// afterCheck, when set by a test, runs between OpenDir's verdict and the
+// making of its Root: the window a re-open by name would lose.
+var afterCheck func(path string)
+
 // checkDir walks from "/" to path and judges the target. The checker is
 // returned open, its top the target, for the caller to close.
 func checkDir(op, path string, p *Policy) (*checker, error) {
@@ -60,6 +64,9 @@ func openDir(path string, p *Policy, opts []confine.Option) (*confine.Root, erro
 	defer c.close()
 	if err := c.rep.Err(); err != nil {
 		return nil, err
+	}
+	if afterCheck != nil {
+		afterCheck(path)
 	}
 	return rootOn("opendir", path, c.top().fd, opts)
 }
