@@ -174,6 +174,10 @@ func TestWriteFileModes(t *testing.T) {
 					if fi.Mode() != perm {
 						t.Errorf("WriteFile(%s, %v) under umask %o: mode %v", name, perm, mask, fi.Mode())
 					}
+					// Mode 0 would keep an ordinary user's snapshot out.
+					if err := os.Remove(dir + "/root/" + name); err != nil {
+						t.Fatal(err)
+					}
 				}
 			}
 			onlyNames(t, dir+"/root/sub")
