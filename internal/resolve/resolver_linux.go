@@ -213,7 +213,7 @@ func (r *Resolver) openat2(name string, flags int, perm uint32) (int, error) {
 		case unix.EAGAIN:
 			return -1, ErrRetry
 		case unix.EXDEV:
-			err = r.classifyEXDEV(name)
+			err = r.classifyEXDEV(name, how.Flags)
 			if err == unix.EAGAIN && i < maxRetries {
 				continue
 			}
@@ -225,13 +225,16 @@ func (r *Resolver) openat2(name string, flags int, perm uint32) (int, error) {
 	}
 }
 
-// classifyEXDEV tells what an EXDEV from openat2 meant. In Beneath mode it
-// is an escape, unless NoXDev is set: then one more lookup without
-// RESOLVE_NO_XDEV, closed at once, tells an escape (EXDEV again) from a
-// mount crossing. In InRoot mode nothing the name says can escape, so an
-// EXDEV is the kernel's final check failing under a concurrent rename:
-// EAGAIN, to be retried.
-func (r *Resolver) classifyEXDEV(name string) error {
+// classifyEXDEV tells what an EXDEV from openat2 of name with flags meant.
+// In Beneath mode it is an escape, unless NoXDev is set: then one more
+// lookup without RESOLVE_NO_XDEV, closed at once, tells an escape (EXDEV
+// again) from a mount crossing. That lookup follows a final link only if
+// the first one did (not under O_NOFOLLOW or O_CREAT|O_EXCL), or a final
+// link that the operation never follows would be judged an escape. In
+// InRoot mode nothing the name says can escape, so an EXDEV is the
+// kernel's final check failing under a concurrent rename: EAGAIN, to be
+// retried.
+func (r *Resolver) classifyEXDEV(name string, flags uint64) error {
 	if r.flags&NoXDev == 0 {
 		if r.mode == InRoot {
 			return unix.EAGAIN
@@ -239,6 +242,9 @@ func (r *Resolver) classifyEXDEV(name string) error {
 		return ErrEscape
 	}
 	how := unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: r.resolveFlags() &^ unix.RESOLVE_NO_XDEV}
+	if flags&unix.O_NOFOLLOW != 0 || flags&(unix.O_CREAT|unix.O_EXCL) == unix.O_CREAT|unix.O_EXCL {
+		how.Flags |= unix.O_NOFOLLOW
+	}
 	fd, err := openat2(r.root, name, &how)
 	if err == nil {
 		sys.Close(fd)
