@@ -46,7 +46,7 @@ var pathguard = policy{
 // an import that goes up or sideways, a test helper or tests-only package
 // imported by a non-test file, a directory of Go files the policy does not
 // place. Directories the go command ignores (testdata, names starting
-// with "." or "_") and nested modules are skipped. An error means a file
+// with "." or "_"), vendored code and nested modules are skipped. An error means a file
 // could not be read or parsed: no verdict.
 func (p policy) check(fsys fs.FS) ([]string, error) {
 	var breaches []string
@@ -60,7 +60,7 @@ func (p policy) check(fsys fs.FS) ([]string, error) {
 				return nil
 			}
 			base := path.Base(name)
-			if base == "testdata" || strings.HasPrefix(base, ".") || strings.HasPrefix(base, "_") {
+			if base == "testdata" || base == "vendor" || strings.HasPrefix(base, ".") || strings.HasPrefix(base, "_") {
 				return fs.SkipDir
 			}
 			if _, err := fs.Stat(fsys, path.Join(name, "go.mod")); err == nil {
@@ -254,6 +254,7 @@ func TestCheck(t *testing.T) {
 		"internal/layers/doc.go":  `package layers`,
 		"docs/README.md":          "not Go",
 		"canon/testdata/x/bad.go": `package bad; import "` + m + `/cmd/pathaudit"`,
+		"vendor/golang.org/x/sys/unix/u.go": `package unix`,
 		".ci/x/bad.go":            `package bad; import "` + m + `/cmd/pathaudit"`,
 		"_old/bad.go":             `package bad`,
 		"tools/go.mod":            "module example.com/tools\n",
