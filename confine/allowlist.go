@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/pathguard/pathguard/internal/resolve"
 )
@@ -13,7 +14,8 @@ import (
 // Allowlist confines absolute user paths to a set of allowed directories,
 // each held open as a Root.
 type Allowlist struct {
-	dirs   [][]string // components of each allowed directory
+	mu     sync.RWMutex // guards the fields below against Close
+	dirs   [][]string   // components of each allowed directory
 	roots  []*Root
 	closed bool
 }
@@ -63,6 +65,8 @@ func (a *Allowlist) Locate(p string) (*Root, string, error) {
 	if err := resolve.Validate(p); err != nil {
 		return nil, "", &fs.PathError{Op: "locate", Path: p, Err: err}
 	}
+	a.mu.RLock()
+	defer a.mu.RUnlock()
 	if a.closed {
 		return nil, "", &fs.PathError{Op: "locate", Path: p, Err: fs.ErrClosed}
 	}
@@ -130,6 +134,8 @@ func (a *Allowlist) OpenFile(p string, flag int, perm fs.FileMode) (*os.File, er
 
 // Close closes every Root of the Allowlist.
 func (a *Allowlist) Close() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	var errs []error
 	for _, r := range a.roots {
 		errs = append(errs, r.Close())

@@ -148,3 +148,27 @@ func checkPathErr(t *testing.T, op, path string, err error) {
 		t.Errorf("%s(%q) error %#v does not carry the caller's path", op, path, err)
 	}
 }
+
+// TestAllowlistCloseRace runs Open against Close: every Open either works
+// or fails with fs.ErrClosed, never a panic or a data race (run with -race).
+func TestAllowlistCloseRace(t *testing.T) {
+	dir := testfs.New(t, "a/f=x")
+	for i := 0; i < 50; i++ {
+		a, err := confine.OpenAllowlist([]string{filepath.Join(dir, "a")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() {
+			f, err := a.Open(filepath.Join(dir, "a/f"))
+			if err == nil {
+				f.Close()
+			}
+			done <- err
+		}()
+		a.Close()
+		if err := <-done; err != nil && !errors.Is(err, fs.ErrClosed) {
+			t.Fatalf("Open during Close = %v, want nil or fs.ErrClosed", err)
+		}
+	}
+}
