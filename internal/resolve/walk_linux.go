@@ -284,9 +284,6 @@ func (w *walker) readLink(e entry, parent *entry, last bool) (string, error) {
 	if w.hops++; w.hops > maxHops {
 		return "", unix.ELOOP
 	}
-	if w.r.flags&NoSymlinks != 0 {
-		return "", ErrSymlink
-	}
 	if last && protectedSymlinks() {
 		// fs.protected_symlinks: in a sticky world-writable directory, a
 		// trailing link is followed only if it belongs to the follower
@@ -296,9 +293,14 @@ func (w *walker) readLink(e entry, parent *entry, last bool) (string, error) {
 			return "", err
 		}
 		const sticky = unix.S_ISVTX | unix.S_IWOTH
-		if pst.Mode&sticky == sticky && e.uid != pst.Uid && int(e.uid) != os.Geteuid() {
+		if pst.Mode&sticky == sticky && e.uid != pst.Uid && int(e.uid) != fsuid() {
 			return "", unix.EACCES
 		}
+	}
+	// As in the kernel's pick_link: the protected_symlinks refusal comes
+	// first, then RESOLVE_NO_SYMLINKS and nosymfollow, then magic links.
+	if w.r.flags&NoSymlinks != 0 {
+		return "", ErrSymlink
 	}
 	var fs unix.Statfs_t
 	if err := sys.Fstatfs(e.fd, &fs); err != nil {
@@ -348,6 +350,14 @@ var protectedSymlinks = func() bool {
 		protectedVal = err != nil || strings.TrimSpace(string(b)) != "0"
 	})
 	return protectedVal
+}
+
+// fsuid returns the filesystem uid, which is what the kernel compares a
+// link's owner with. setfsuid(-1) changes nothing (-1 is never a valid
+// uid) and returns the current value.
+func fsuid() int {
+	uid, _ := unix.SetfsuidRetUid(-1)
+	return uid
 }
 
 // walkOpen is the walk backend's Open.
