@@ -122,10 +122,12 @@ func (w *walker) refill() error {
 			return err
 		}
 		cur = fd
-	}
-	if err := w.checkMount(cur); err != nil {
-		sys.Close(cur)
-		return err
+		// Every directory passed through, not only the last: a rename
+		// since the first walk could route this one through a mount.
+		if err := w.checkMount(cur); err != nil {
+			sys.Close(cur)
+			return err
+		}
 	}
 	w.stack[t].fd = cur
 	w.held++
