@@ -237,11 +237,26 @@ func (r *root) rename(oldname, newname string) error {
 	}
 	defer r.decref()
 	failed := oldname
-	err := r.parent(oldname, unix.EBUSY, func(olddir int, oldlast string, oldslash bool) error {
+	err := r.parent(oldname, errDotName, func(olddir int, oldlast string, oldslash bool) error {
+		var ost unix.Stat_t
+		if oldslash {
+			// "x/" must be a directory, whatever newname says (the
+			// order of os.Root's checks).
+			if err := sys.Fstatat(olddir, oldlast, &ost, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+				return err
+			}
+			if ost.Mode&unix.S_IFMT != unix.S_IFDIR {
+				return unix.ENOTDIR
+			}
+		}
 		failed = newname
-		return r.parent(newname, unix.EBUSY, func(newdir int, newlast string, newslash bool) error {
+		err := r.parent(newname, errDotName, func(newdir int, newlast string, newslash bool) error {
+			var nst unix.Stat_t
+			if newslash && sys.Fstatat(newdir, newlast, &nst, unix.AT_SYMLINK_NOFOLLOW) == nil &&
+				nst.Mode&unix.S_IFMT != unix.S_IFDIR && nst.Mode&unix.S_IFMT != unix.S_IFLNK {
+				return unix.ENOTDIR // "file/" is never a name to rename to
+			}
 			failed = oldname
-			var ost unix.Stat_t
 			if err := sys.Fstatat(olddir, oldlast, &ost, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 				return err
 			}
@@ -253,20 +268,74 @@ func (r *root) rename(oldname, newname string) error {
 			if (oldslash || newslash) && ost.Mode&unix.S_IFMT != unix.S_IFDIR {
 				return unix.ENOTDIR
 			}
-			// As os.Rename: never replace a directory (except by itself).
-			var nst unix.Stat_t
+			// As os.Root: never replace a directory, except by itself
+			// under another name.
 			if sys.Fstatat(newdir, newlast, &nst, unix.AT_SYMLINK_NOFOLLOW) == nil &&
-				nst.Mode&unix.S_IFMT == unix.S_IFDIR && (nst.Dev != ost.Dev || nst.Ino != ost.Ino) {
+				nst.Mode&unix.S_IFMT == unix.S_IFDIR && (newlast == oldlast || nst.Dev != ost.Dev || nst.Ino != ost.Ino) {
 				return unix.EEXIST
 			}
 			return sys.Renameat2(olddir, oldlast, newdir, newlast, 0)
 		})
+		if err == errDotName {
+			// newname is "." or ".." (inside): an existing directory,
+			// never replaced; as os.Root, a missing oldname is
+			// reported first.
+			failed = oldname
+			if err := sys.Fstatat(olddir, oldlast, &ost, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+				return err
+			}
+			fd, err := r.res.Open(newname, unix.O_PATH|unix.O_DIRECTORY, 0)
+			if err != nil {
+				return err
+			}
+			var nst unix.Stat_t
+			err = sys.Fstat(fd, &nst)
+			sys.Close(fd)
+			if err == nil && nst.Dev == ost.Dev && nst.Ino == ost.Ino {
+				return unix.EBUSY // the kernel's answer to moving a directory onto itself via "."
+			}
+			return unix.EEXIST
+		}
+		return err
 	})
+	if err == errDotName {
+		// oldname is "." or ".." (inside): a directory that cannot be
+		// moved. As os.Root, newname is resolved before saying so.
+		failed = newname
+		err = r.parent(newname, errDotName, func(newdir int, newlast string, _ bool) error {
+			// As os.Root: an existing other directory at newname is
+			// EEXIST; the kernel says EBUSY to the rest.
+			var nst, ost unix.Stat_t
+			if sys.Fstatat(newdir, newlast, &nst, unix.AT_SYMLINK_NOFOLLOW) != nil || nst.Mode&unix.S_IFMT != unix.S_IFDIR {
+				return errDotName
+			}
+			fd, err := r.res.Open(oldname, unix.O_PATH|unix.O_DIRECTORY, 0)
+			if err != nil {
+				return err
+			}
+			err = sys.Fstat(fd, &ost)
+			sys.Close(fd)
+			if err == nil && (nst.Dev != ost.Dev || nst.Ino != ost.Ino) {
+				return unix.EEXIST
+			}
+			return errDotName
+		})
+		if err == errDotName {
+			err = unix.EBUSY
+		}
+		if err == unix.EBUSY || err == unix.EEXIST {
+			failed = oldname
+		}
+	}
 	if err != nil {
 		return &fs.PathError{Op: op, Path: failed, Err: err}
 	}
 	return nil
 }
+
+// errDotName stands for a last component of "." or ".." until the
+// caller decides what to answer.
+var errDotName = errors.New("last component is a dot name")
 
 func (r *root) link(oldname, newname string) error {
 	const op = "linkat"
@@ -290,7 +359,7 @@ func (r *root) link(oldname, newname string) error {
 		failed = newname
 		return r.parent(newname, unix.EEXIST, func(newdir int, newlast string, newslash bool) error {
 			if newslash {
-				return existsOr(newdir, newlast, unix.ENOENT)
+				return r.existsOr(newdir, newlast, newname, unix.ENOENT)
 			}
 			failed = oldname
 			return ignoringEINTR(func() error { return unix.Linkat(olddir, oldlast, newdir, newlast, 0) })
@@ -302,14 +371,28 @@ func (r *root) link(oldname, newname string) error {
 	return nil
 }
 
-// existsOr is the answer to creating "last/": EEXIST if the entry is
-// there (a link included, as mkdir(2) would say), else err.
-func existsOr(dirfd int, last string, err error) error {
+// existsOr is the answer to creating name, which ends in a slash and is
+// never made: err if the entry last is missing; EEXIST if it is a
+// directory; ENOTDIR if it is anything else but a link. A link is
+// resolved as "link/" (inside only: ErrEscape otherwise) and answered
+// for what it leads to, as os.Root does, but nothing is created there.
+func (r *root) existsOr(dirfd int, last, name string, err error) error {
 	var st unix.Stat_t
-	if sys.Fstatat(dirfd, last, &st, unix.AT_SYMLINK_NOFOLLOW) == nil {
+	if sys.Fstatat(dirfd, last, &st, unix.AT_SYMLINK_NOFOLLOW) != nil {
+		return err
+	}
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFDIR:
+		return unix.EEXIST
+	case unix.S_IFLNK:
+		fd, err := r.res.Open(name, unix.O_PATH|unix.O_DIRECTORY, 0)
+		if err != nil {
+			return err
+		}
+		sys.Close(fd)
 		return unix.EEXIST
 	}
-	return err
+	return unix.ENOTDIR
 }
 
 func (r *root) symlink(target, name string) error {
@@ -321,7 +404,7 @@ func (r *root) symlink(target, name string) error {
 	}
 	return r.withParent("symlinkat", name, unix.EEXIST, func(dirfd int, last string, slash bool) error {
 		if slash {
-			return existsOr(dirfd, last, unix.ENOENT)
+			return r.existsOr(dirfd, last, name, unix.ENOENT)
 		}
 		return ignoringEINTR(func() error { return unix.Symlinkat(target, dirfd, last) })
 	})
