@@ -453,3 +453,188 @@ func TestOpsBadInput(t *testing.T) {
 		opsUnchanged(t, out, before)
 	})
 }
+
+// What each operation does when it succeeds, in both modes and under
+// both backends.
+func TestOpsSemantics(t *testing.T) {
+	opsEach(t, func(t *testing.T, c opsConfig) {
+		base := testfs.New(t, "outside/secret=TOPSECRET", "root/a/f=data", "root/in => a/f",
+			"root/dang => a/new", "root/esc => ../outside", "root/d/sub/g=x", "root/d/out => ../../outside")
+		out, rootDir := filepath.Join(base, "outside"), filepath.Join(base, "root")
+		before := opsWorld(t, out)
+		r := opsOpen(t, rootDir, c)
+		at := func(name string) string { return filepath.Join(rootDir, name) }
+
+		// Mkdir and MkdirAll, through ".." and an inside link.
+		if err := r.Mkdir("m", 0o750); err != nil {
+			t.Fatalf("Mkdir(m) = %v", err)
+		}
+		if fi, err := os.Stat(at("m")); err != nil || !fi.IsDir() || fi.Mode().Perm()&^0o750 != 0 {
+			t.Errorf("Mkdir(m): %v, %v", fi, err)
+		}
+		if err := r.MkdirAll("a/../m/x/y", 0o755); err != nil {
+			t.Fatalf("MkdirAll = %v", err)
+		}
+		if err := r.MkdirAll("m/x/y", 0o755); err != nil {
+			t.Errorf("MkdirAll of an existing tree = %v", err)
+		}
+		if err := r.MkdirAll("dang", 0o755); err == nil {
+			t.Errorf("MkdirAll(dang) = nil: a dangling link's target must not be made")
+		}
+		if _, err := os.Lstat(at("a/new")); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("MkdirAll(dang) made a/new: %v", err)
+		}
+		if err := r.MkdirAll("a/f/x", 0o755); !errors.Is(err, syscall.ENOTDIR) {
+			t.Errorf("MkdirAll(a/f/x) = %v, want ENOTDIR", err)
+		}
+
+		// OpenFile: O_TRUNC, O_APPEND, O_CREATE|O_EXCL on a dangling link,
+		// O_CREATE through a dangling link that stays inside.
+		if err := r.WriteFile("t", []byte("0123456789"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		f, err := r.OpenFile("t", os.O_WRONLY|os.O_TRUNC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Write([]byte("ab"))
+		f.Close()
+		f, err = r.OpenFile("t", os.O_WRONLY|os.O_APPEND, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Write([]byte("cd"))
+		f.Close()
+		if b, err := r.ReadFile("t"); err != nil || string(b) != "abcd" {
+			t.Errorf("after O_TRUNC then O_APPEND: %q, %v, want abcd", b, err)
+		}
+		if err := opsClose(r.OpenFile("dang", os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)); !errors.Is(err, fs.ErrExist) {
+			t.Errorf("O_CREATE|O_EXCL on a dangling link = %v, want fs.ErrExist", err)
+		}
+		if err := r.WriteFile("dang", []byte("via link"), 0o600); err != nil {
+			t.Errorf("WriteFile through an inside dangling link = %v", err)
+		}
+		if b, _ := os.ReadFile(at("a/new")); string(b) != "via link" {
+			t.Errorf("a/new = %q, want the file made through dang", b)
+		}
+
+		// Symlink stores the target as given; following it is checked
+		// at use.
+		if err := r.Symlink("../outside/secret", "planted"); err != nil {
+			t.Fatalf("Symlink = %v", err)
+		}
+		if got, err := r.Readlink("planted"); err != nil || got != "../outside/secret" {
+			t.Errorf("Readlink(planted) = %q, %v", got, err)
+		}
+		_, err = r.ReadFile("planted")
+		if !c.inRoot && !errors.Is(err, confine.ErrEscape) || c.inRoot && !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("ReadFile(planted) = %v", err)
+		}
+		if _, err := r.Readlink("a/f"); !errors.Is(err, syscall.EINVAL) {
+			t.Errorf("Readlink of a file = %v, want EINVAL", err)
+		}
+
+		// Link never follows a final link: the new name is the link.
+		if err := r.Link("in", "hard"); err != nil {
+			t.Fatalf("Link(in, hard) = %v", err)
+		}
+		if fi, err := os.Lstat(at("hard")); err != nil || fi.Mode().Type() != fs.ModeSymlink {
+			t.Errorf("Link of a symlink made %v, %v, want a symlink", fi, err)
+		}
+
+		// Rename, and Remove of a link removes the link.
+		if err := r.Rename("t", "m/x/t2"); err != nil {
+			t.Fatalf("Rename = %v", err)
+		}
+		if err := r.Remove("esc"); err != nil {
+			t.Fatalf("Remove(esc) = %v", err)
+		}
+		if err := r.Remove("m"); !errors.Is(err, syscall.ENOTEMPTY) && !errors.Is(err, syscall.EEXIST) {
+			t.Errorf("Remove of a non-empty directory = %v, want ENOTEMPTY", err)
+		}
+		if err := r.Remove("m/x/y"); err != nil {
+			t.Errorf("Remove of an empty directory = %v", err)
+		}
+
+		// Chmod follows an inside link; Chtimes leaves a zero time alone.
+		if err := r.Chmod("in", 0o604); err != nil {
+			t.Fatal(err)
+		}
+		if fi, _ := os.Stat(at("a/f")); fi.Mode().Perm() != 0o604 {
+			t.Errorf("Chmod(in): a/f mode %v, want 0604", fi.Mode())
+		}
+		fi0, _ := os.Stat(at("a/f"))
+		if err := r.Chtimes("in", time.Time{}, opsTime); err != nil {
+			t.Fatal(err)
+		}
+		fi1, _ := os.Stat(at("a/f"))
+		st0, st1 := fi0.Sys().(*syscall.Stat_t), fi1.Sys().(*syscall.Stat_t)
+		if !fi1.ModTime().Equal(opsTime) || st0.Atim != st1.Atim {
+			t.Errorf("Chtimes(zero, t): mtime %v, atime %v -> %v; want mtime %v and atime unchanged", fi1.ModTime(), st0.Atim, st1.Atim, opsTime)
+		}
+
+		// Chown and Lchown, where we may.
+		if os.Geteuid() == 0 {
+			if err := r.Lchown("in", 65534, 65534); err != nil {
+				t.Fatal(err)
+			}
+			lfi, _ := os.Lstat(at("in"))
+			ffi, _ := os.Stat(at("a/f"))
+			if lfi.Sys().(*syscall.Stat_t).Uid != 65534 || ffi.Sys().(*syscall.Stat_t).Uid == 65534 {
+				t.Errorf("Lchown(in) must change the link only")
+			}
+			if err := r.Chown("in", 65534, -1); err != nil {
+				t.Fatal(err)
+			}
+			if ffi, _ := os.Stat(at("a/f")); ffi.Sys().(*syscall.Stat_t).Uid != 65534 {
+				t.Errorf("Chown(in) must change the target")
+			}
+		}
+
+		// RemoveAll never follows a link out, and removes the link.
+		if err := r.RemoveAll("d"); err != nil {
+			t.Fatalf("RemoveAll(d) = %v", err)
+		}
+		if _, err := os.Lstat(at("d")); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("RemoveAll(d) left %v", err)
+		}
+		if err := r.RemoveAll("nothing/here"); err != nil {
+			t.Errorf("RemoveAll of a missing name = %v, want nil", err)
+		}
+		if err := r.RemoveAll("."); !errors.Is(err, syscall.EINVAL) {
+			t.Errorf("RemoveAll(.) = %v, want EINVAL", err)
+		}
+		opsUnchanged(t, out, before)
+	})
+}
+
+// MkdirAll tolerates directories made concurrently by someone else, and
+// RemoveAll a tree that changes under it; neither touches the outside.
+func TestOpsConcurrentMkdirAllRemoveAll(t *testing.T) {
+	opsEach(t, func(t *testing.T, c opsConfig) {
+		base := testfs.New(t, "outside/secret=TOPSECRET", "root/")
+		out, rootDir := filepath.Join(base, "outside"), filepath.Join(base, "root")
+		before := opsWorld(t, out)
+		r := opsOpen(t, rootDir, c)
+		for i := 0; i < 20; i++ {
+			errs := make(chan error, 4)
+			for g := 0; g < 4; g++ {
+				go func() { errs <- r.MkdirAll("p/q/r/s", 0o755) }()
+			}
+			for g := 0; g < 4; g++ {
+				if err := <-errs; err != nil {
+					t.Fatalf("concurrent MkdirAll = %v", err)
+				}
+			}
+			os.Symlink("../../../outside", filepath.Join(rootDir, "p/q/link"))
+			go func() { errs <- r.RemoveAll("p") }()
+			go func() { errs <- r.MkdirAll("p/q/r/t", 0o755) }()
+			<-errs
+			<-errs
+			if err := r.RemoveAll("p"); err != nil {
+				t.Fatalf("RemoveAll(p) = %v", err)
+			}
+		}
+		opsUnchanged(t, out, before)
+	})
+}
