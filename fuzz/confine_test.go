@@ -1,0 +1,122 @@
+//go:build linux
+
+package fuzz
+
+import (
+	"errors"
+	"io/fs"
+	"path/filepath"
+	"syscall"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/pathguard/pathguard/confine"
+	"github.com/pathguard/pathguard/internal/testfs"
+)
+
+// confineTree is a hostile tree: links inside, outward, absolute, dangling,
+// chained and looping, and a secret beside the root.
+var confineTree = []string{
+	"root/f=F", "root/d/g=G", "root/d/e/h=H",
+	"root/in => d/g", "root/up => ../f", "root/dd => d", "root/chain => in",
+	"root/d/back => ../f", "root/d/e/deep => ../../f",
+	"root/out => ../secret", "root/abs => /etc/passwd", "root/absin => /f",
+	"root/d/esc => ../../secret", "root/dang => nowhere", "root/loop => loop",
+	"root/self => .", "root/proc => /proc/self/root",
+	"secret=SECRET",
+}
+
+// confineSeeds are names from confine's resolution table.
+var confineSeeds = []string{
+	"f", "d/g", "in", "up", "chain", "dd/e/h", "d/back", "d/e/deep", "out",
+	"abs", "absin", "d/esc", "dang", "loop", "self/self/f", "proc/etc",
+	"..", "../secret", "/f", "/../secret", "d/../../secret", "dd/", "in/",
+	"out/", "d/esc/", "self/../f", ".", "./", "//f", "d//g", "a\x00b", "",
+	"d/e/../../f", "dd/../up",
+}
+
+// FuzzRootOpen asserts, for any name, under both backends and both modes:
+// no panic; the error, if any, is a *fs.PathError carrying the name; what
+// is opened lies inside the root (its inode is one of the root's); the
+// secret beside the root is never opened; and the two backends agree on
+// success or on the error.
+func FuzzRootOpen(f *testing.F) {
+	for _, s := range confineSeeds {
+		f.Add(s)
+	}
+	base := testfs.New(f, confineTree...)
+	dir := filepath.Join(base, "root")
+	inside := map[[2]uint64]bool{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		var st unix.Stat_t
+		if err := unix.Lstat(p, &st); err != nil {
+			return err
+		}
+		inside[[2]uint64{st.Dev, st.Ino}] = true
+		return nil
+	})
+	if err != nil {
+		f.Fatal(err)
+	}
+	var roots [2][2]*confine.Root
+	for i, mode := range [][]confine.Option{nil, {confine.InRoot()}} {
+		for j, rv := range []confine.Resolver{confine.ResolverOpenat2, confine.ResolverWalk} {
+			r, err := confine.OpenRoot(dir, append(mode, confine.WithResolver(rv))...)
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Cleanup(func() { r.Close() })
+			roots[i][j] = r
+		}
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		for i, pair := range roots {
+			var got [2]error
+			for j, r := range pair {
+				file, err := r.Open(name)
+				got[j] = err
+				if err != nil {
+					var pe *fs.PathError
+					if !errors.As(err, &pe) || pe.Path != name {
+						t.Fatalf("mode %d %v: Open(%q) error %#v is not a *fs.PathError naming the input", i, r.Resolver(), name, err)
+					}
+					continue
+				}
+				var st syscall.Stat_t
+				serr := syscall.Fstat(int(file.Fd()), &st)
+				file.Close()
+				if serr != nil {
+					t.Fatal(serr)
+				}
+				if !inside[[2]uint64{st.Dev, st.Ino}] {
+					t.Fatalf("mode %d %v: Open(%q) reached inode %d outside the root", i, r.Resolver(), name, st.Ino)
+				}
+			}
+			if (got[0] == nil) != (got[1] == nil) || (got[0] != nil && errClass(got[0]) != errClass(got[1])) {
+				t.Fatalf("mode %d: Open(%q): openat2 = %v, walk = %v; the backends disagree", i, name, got[0], got[1])
+			}
+		}
+	})
+}
+
+// errClass names the error well enough to compare the backends.
+func errClass(err error) string {
+	for _, c := range []struct {
+		target error
+		name   string
+	}{
+		{confine.ErrEscape, "escape"}, {confine.ErrSymlink, "symlink"},
+		{confine.ErrCrossDevice, "xdev"}, {fs.ErrInvalid, "invalid"},
+		{fs.ErrNotExist, "notexist"}, {syscall.ELOOP, "loop"},
+		{syscall.ENOTDIR, "notdir"}, {syscall.ENAMETOOLONG, "toolong"},
+	} {
+		if errors.Is(err, c.target) {
+			return c.name
+		}
+	}
+	return err.Error()
+}
