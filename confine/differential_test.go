@@ -255,6 +255,18 @@ func diffRun(t *testing.T, res confine.Resolver, seed uint64, steps int, osEscap
 	t.Helper()
 	tree := []string{"outside/f=secret", "root/a/f=data", "root/b/"}
 	ours, theirs := testfs.New(t, tree...), testfs.New(t, tree...)
+	// Chmod may leave directories unwritable; TempDir's cleanup, which
+	// runs after this one, must still remove them when not root.
+	t.Cleanup(func() {
+		for _, dir := range []string{ours, theirs} {
+			filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+				if d != nil && d.IsDir() {
+					os.Chmod(p, 0o700)
+				}
+				return nil
+			})
+		}
+	})
 	cr, err := confine.OpenRoot(filepath.Join(ours, "root"), confine.WithResolver(res))
 	if err != nil {
 		t.Fatal(err)
