@@ -66,6 +66,12 @@ func New(root int, mode Mode, flags Flags, backend Backend) (*Resolver, error) {
 		}
 		r.backend.Store(uint32(Openat2))
 	default:
+		// sys remembers a system-wide ENOSYS or seccomp EPERM; otherwise
+		// this Root's own probe decides.
+		if sys.Openat2Absent() {
+			r.backend.Store(uint32(Walk))
+			break
+		}
 		switch err := r.probe(); err {
 		case nil:
 			r.backend.Store(uint32(Openat2))
@@ -130,10 +136,25 @@ func (r *Resolver) Open(name string, flags int, perm uint32) (int, error) {
 		return -1, err
 	}
 	if hasTrailingSlash(name) && flags&unix.O_CREAT != 0 {
-		return -1, unix.EISDIR
+		return -1, r.createDir(name)
 	}
 	fd, err := r.open(name, flags, perm)
 	return fd, r.mapErr(err)
+}
+
+// createDir answers O_CREAT of a name with a trailing slash, which open(2)
+// refuses with EISDIR. The name is still resolved first (O_PATH, nothing
+// created) so that one that leads outside, through a refused link or
+// across a mount is reported as such, as any other lookup of it would be.
+func (r *Resolver) createDir(name string) error {
+	fd, err := r.open(name, unix.O_PATH, 0)
+	if err == nil {
+		sys.Close(fd)
+	}
+	if err == nil || err == unix.ENOENT || err == unix.ENOTDIR {
+		return unix.EISDIR
+	}
+	return r.mapErr(err)
 }
 
 // check validates name and refuses absolute names in Beneath mode.

@@ -2,6 +2,8 @@ package resolve
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"syscall"
 	"testing"
 
@@ -104,5 +106,44 @@ func TestOpenFlags(t *testing.T) {
 				t.Errorf("%s: Open(%q, %#x) = %v, want %v", key, c.name, c.flags, err, c.wantErr)
 			}
 		}
+	}
+}
+
+// TestCreateTrailingSlash: O_CREAT of "x/" is EISDIR and creates nothing,
+// but a name that leads outside is an escape first, in both backends.
+func TestCreateTrailingSlash(t *testing.T) {
+	dir := testfs.New(t, "root/d/", "root/f", "root/out => ../outside", "outside/")
+	cases := []struct {
+		name    string
+		beneath error
+		inRoot  error
+		reason  string
+	}{
+		{"new/", unix.EISDIR, unix.EISDIR, "a new name with a slash"},
+		{"d/", unix.EISDIR, unix.EISDIR, "an existing directory"},
+		{"f/", unix.EISDIR, unix.EISDIR, "an existing file"},
+		{"../outside/new/", ErrEscape, unix.EISDIR, "an escape by .. is an escape before EISDIR"},
+		{"out/new/", ErrEscape, unix.EISDIR, "an escape by a link is an escape before EISDIR"},
+	}
+	for key, r := range newResolvers(t, filepath.Join(dir, "root"), 0) {
+		for _, c := range cases {
+			fd, err := r.Open(c.name, unix.O_CREAT|unix.O_WRONLY, 0o644)
+			if err == nil {
+				unix.Close(fd)
+			}
+			want := c.beneath
+			if r.Mode() == InRoot {
+				want = c.inRoot
+			}
+			if !errors.Is(err, want) {
+				t.Errorf("%s: Open(%q, O_CREAT) = %v, want %v (%s)", key, c.name, err, want, c.reason)
+			}
+		}
+	}
+	if ents, _ := os.ReadDir(filepath.Join(dir, "outside")); len(ents) != 0 {
+		t.Errorf("something was created outside: %v", ents)
+	}
+	if _, err := os.Lstat(filepath.Join(dir, "root/new")); err == nil {
+		t.Errorf("root/new was created")
 	}
 }
