@@ -2,7 +2,6 @@ package securepath
 
 import (
 	"fmt"
-	"io/fs"
 	"strconv"
 	"strings"
 	"sync"
@@ -119,7 +118,7 @@ func (c *checker) push(fd int, path string, st *unix.Stat_t) error {
 		c.seen[key] = idx
 		e := Entry{
 			Path: path, UID: int(st.Uid), GID: int(st.Gid),
-			Mode: fileMode(st.Mode), Verdict: Secure, DefaultACL: def,
+			Mode: sys.FileMode(st.Mode), Verdict: Secure, DefaultACL: def,
 		}
 		c.rep.Entries = append(c.rep.Entries, e)
 		if def {
@@ -314,35 +313,6 @@ func (c *checker) readLink(fd int, parent *dirItem) (string, error) {
 		return "", unix.ENOENT
 	}
 	return target, nil
-}
-
-// fileMode converts st_mode to an fs.FileMode, as os does.
-func fileMode(m uint32) fs.FileMode {
-	mode := fs.FileMode(m & 0o777)
-	switch m & unix.S_IFMT {
-	case unix.S_IFDIR:
-		mode |= fs.ModeDir
-	case unix.S_IFLNK:
-		mode |= fs.ModeSymlink
-	case unix.S_IFIFO:
-		mode |= fs.ModeNamedPipe
-	case unix.S_IFSOCK:
-		mode |= fs.ModeSocket
-	case unix.S_IFCHR:
-		mode |= fs.ModeDevice | fs.ModeCharDevice
-	case unix.S_IFBLK:
-		mode |= fs.ModeDevice
-	}
-	if m&unix.S_ISUID != 0 {
-		mode |= fs.ModeSetuid
-	}
-	if m&unix.S_ISGID != 0 {
-		mode |= fs.ModeSetgid
-	}
-	if m&unix.S_ISVTX != 0 {
-		mode |= fs.ModeSticky
-	}
-	return mode
 }
 
 // readACLs reports whether the directory fd (an O_PATH fd) carries a POSIX

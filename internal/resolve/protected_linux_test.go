@@ -11,10 +11,10 @@ import (
 	"github.com/pathguard/pathguard/internal/testfs"
 )
 
-// TestProtectedSymlinks turns fs.protected_symlinks on for the kernel and
-// for the walk, and checks that both refuse a trailing link owned by a
-// stranger in a sticky world-writable directory, and follow the rest.
-func TestProtectedSymlinks(t *testing.T) {
+// protectSymlinks turns fs.protected_symlinks on for the kernel (restored
+// at cleanup) and for the walk, or skips the test where it cannot.
+func protectSymlinks(t *testing.T) {
+	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: chown of a link to another user, and the sysctl")
 	}
@@ -30,6 +30,13 @@ func TestProtectedSymlinks(t *testing.T) {
 	saved := protectedSymlinks
 	protectedSymlinks = func() bool { return true }
 	t.Cleanup(func() { protectedSymlinks = saved })
+}
+
+// TestProtectedSymlinks turns fs.protected_symlinks on for the kernel and
+// for the walk, and checks that both refuse a trailing link owned by a
+// stranger in a sticky world-writable directory, and follow the rest.
+func TestProtectedSymlinks(t *testing.T) {
+	protectSymlinks(t)
 
 	dir := testfs.New(t, "f=x", "d/g=y", "pub/", "pub/theirs => ../f", "pub/mine => ../f", "pub/mid => ../d")
 	pub := filepath.Join(dir, "pub")
@@ -69,21 +76,7 @@ func TestProtectedSymlinks(t *testing.T) {
 // pick_link: the protected_symlinks refusal (EACCES) comes before
 // RESOLVE_NO_SYMLINKS (ELOOP), in both backends.
 func TestProtectedSymlinksBeforeNoSymlinks(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: chown of a link to another user, and the sysctl")
-	}
-	const knob = "/proc/sys/fs/protected_symlinks"
-	old, err := os.ReadFile(knob)
-	if err != nil {
-		t.Skipf("cannot read %s: %v", knob, err)
-	}
-	if err := os.WriteFile(knob, []byte("1"), 0); err != nil {
-		t.Skipf("cannot set %s: %v", knob, err)
-	}
-	t.Cleanup(func() { os.WriteFile(knob, old, 0) })
-	saved := protectedSymlinks
-	protectedSymlinks = func() bool { return true }
-	t.Cleanup(func() { protectedSymlinks = saved })
+	protectSymlinks(t)
 
 	dir := testfs.New(t, "f=x", "pub/", "pub/theirs => ../f")
 	if err := os.Chmod(filepath.Join(dir, "pub"), os.ModeSticky|0o777); err != nil {

@@ -2,6 +2,7 @@ package sys
 
 import (
 	"bytes"
+	"io/fs"
 	"os"
 	"strconv"
 	"sync"
@@ -211,4 +212,34 @@ func ProbeOpenat2(dirfd int, path string, resolve uint64) error {
 func Errno(err error) (syscall.Errno, bool) {
 	e, ok := err.(syscall.Errno)
 	return e, ok
+}
+
+// FileMode converts an st_mode to an fs.FileMode, as package os does for
+// its FileInfo.
+func FileMode(m uint32) fs.FileMode {
+	mode := fs.FileMode(m & 0o777)
+	switch m & unix.S_IFMT {
+	case unix.S_IFDIR:
+		mode |= fs.ModeDir
+	case unix.S_IFLNK:
+		mode |= fs.ModeSymlink
+	case unix.S_IFIFO:
+		mode |= fs.ModeNamedPipe
+	case unix.S_IFSOCK:
+		mode |= fs.ModeSocket
+	case unix.S_IFCHR:
+		mode |= fs.ModeDevice | fs.ModeCharDevice
+	case unix.S_IFBLK:
+		mode |= fs.ModeDevice
+	}
+	if m&unix.S_ISUID != 0 {
+		mode |= fs.ModeSetuid
+	}
+	if m&unix.S_ISGID != 0 {
+		mode |= fs.ModeSetgid
+	}
+	if m&unix.S_ISVTX != 0 {
+		mode |= fs.ModeSticky
+	}
+	return mode
 }
