@@ -35,8 +35,8 @@ type walkOpts struct {
 type entry struct {
 	fd   int // -1 once released to bound the fds held
 	name string
-	mode uint32 // st_mode
-	dev  uint64
+	mode uint32 // st_mode; only S_IFDIR for a directory passed through
+	dev  uint64 // dev, ino and uid: only for the last component
 	ino  uint64
 	uid  uint32
 }
@@ -223,6 +223,23 @@ func (w *walker) walkOnce(name string, o walkOpts) (missing string, err error) {
 			continue
 		}
 		parent := w.top()
+		if !last {
+			// Most components before the last are plain directories, and
+			// O_DIRECTORY says so without an fstat. A link or anything
+			// else fails with ENOTDIR and takes the general path below.
+			fd, err := sys.Openat(parent.fd, comp, unix.O_PATH|unix.O_NOFOLLOW|unix.O_DIRECTORY, 0)
+			if err == nil {
+				if err := w.checkMount(fd); err != nil {
+					sys.Close(fd)
+					return "", err
+				}
+				w.push(entry{fd: fd, name: comp, mode: unix.S_IFDIR})
+				continue
+			}
+			if err != unix.ENOTDIR {
+				return "", err
+			}
+		}
 		fd, err := sys.OpenPath(parent.fd, comp)
 		if err == unix.ENOENT && last && o.create {
 			if o.mustDir {
