@@ -165,7 +165,7 @@ func (r *root) removeAll(name string) error {
 	if trimmed == "" {
 		trimmed = "/"
 	}
-	err := r.withParent("RemoveAll", trimmed, unix.EINVAL, removeAllAt)
+	err := r.withParent("RemoveAll", trimmed, unix.EINVAL, r.removeAllAt)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
@@ -178,8 +178,10 @@ func (r *root) removeAll(name string) error {
 // removeAllAt removes the entry last in dirfd and, if it is a directory,
 // everything below it, holding one fd per level and opening each level
 // with O_NOFOLLOW on its held parent: no link is ever followed, and a
-// directory swapped for a link is refused rather than entered.
-func removeAllAt(dirfd int, last string, _ bool) error {
+// directory swapped for a link is refused rather than entered. Under
+// NoXDev a directory on another mount is refused before anything in it is
+// touched.
+func (r *root) removeAllAt(dirfd int, last string, _ bool) error {
 	err := ignoringEINTR(func() error { return unix.Unlinkat(dirfd, last, 0) })
 	if err == nil || err == unix.ENOENT {
 		return nil
@@ -201,11 +203,15 @@ func removeAllAt(dirfd int, last string, _ bool) error {
 		default:
 			return err
 		}
+		if err := r.res.CheckMount(fd); err != nil {
+			sys.Close(fd)
+			return err
+		}
 		f := os.NewFile(uintptr(fd), last)
 		names, err := f.Readdirnames(-1)
 		var firstErr error
 		for _, n := range names {
-			if e := removeAllAt(fd, n, false); e != nil && firstErr == nil {
+			if e := r.removeAllAt(fd, n, false); e != nil && firstErr == nil {
 				firstErr = e
 			}
 		}

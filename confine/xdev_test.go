@@ -156,3 +156,36 @@ func TestNoXDev(t *testing.T) {
 		}
 	})
 }
+
+// TestNoXDevRemoveAll: RemoveAll's own descent never enters another mount
+// under NoXDev: a tmpfs inside the root, reached as the name itself or
+// found inside a directory being removed, is refused with ErrCrossDevice
+// and nothing on it is removed. Both backends, both modes.
+func TestNoXDevRemoveAll(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("mounting needs root")
+	}
+	forEachBackendMode(t, backends, func(t *testing.T, m mode, b backend) {
+		dir := testfs.New(t, "root/mnt/", "root/d/inner/", "root/d/f=F")
+		root := filepath.Join(dir, "root")
+		mountTmpfs(t, filepath.Join(root, "mnt"))
+		testfs.Make(t, filepath.Join(root, "mnt"), "precious=P", "sub/x=X")
+		mountTmpfs(t, filepath.Join(root, "d/inner"))
+		testfs.Make(t, filepath.Join(root, "d/inner"), "precious=P")
+		r, err := confine.OpenRoot(root, openOpts(m, b, confine.NoXDev())...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		for _, name := range []string{"mnt", "mnt/sub", "d"} {
+			if err := r.RemoveAll(name); !errors.Is(err, confine.ErrCrossDevice) {
+				t.Errorf("RemoveAll(%q) = %v, want %v", name, err, confine.ErrCrossDevice)
+			}
+		}
+		for _, p := range []string{"mnt/precious", "mnt/sub/x", "d/inner/precious"} {
+			if _, err := os.Stat(filepath.Join(root, p)); err != nil {
+				t.Errorf("%s was removed through a mount crossing: %v", p, err)
+			}
+		}
+	})
+}

@@ -180,6 +180,9 @@ func (r *Resolver) mapErr(err error) error {
 func (r *Resolver) open(name string, flags int, perm uint32) (int, error) {
 	if r.Backend() == Openat2 {
 		fd, err := r.openat2(name, flags, perm)
+		if err == unix.EACCES && r.meetsMagicLink(name, flags) {
+			return -1, unix.ELOOP
+		}
 		if err != unix.ENOSYS && err != unix.EPERM {
 			return fd, err
 		}
@@ -192,6 +195,20 @@ func (r *Resolver) open(name string, flags int, perm uint32) (int, error) {
 		}
 	}
 	return r.walkOpen(name, flags, perm)
+}
+
+// meetsMagicLink reports whether the walk, which acts on nothing, refuses
+// name with ELOOP. The kernel checks ptrace access to a /proc/<pid> magic
+// link (proc_pid_get_link) before RESOLVE_NO_MAGICLINKS refuses it, so
+// openat2 says EACCES for another process's root or exe where the walk,
+// which decides magic links before anything else, says ELOOP. Asking the
+// walk keeps the two backends alike; it is only called on EACCES.
+func (r *Resolver) meetsMagicLink(name string, flags int) bool {
+	excl := flags&(unix.O_CREAT|unix.O_EXCL) == unix.O_CREAT|unix.O_EXCL
+	w := r.newWalker()
+	defer w.close()
+	_, err := w.walk(name, walkOpts{follow: flags&unix.O_NOFOLLOW == 0 && !excl})
+	return err == unix.ELOOP
 }
 
 // reprobe runs the probe again and switches to walk if openat2 is gone.
@@ -277,6 +294,13 @@ func (r *Resolver) classifyEXDEV(name string, flags uint64) error {
 		return unix.EAGAIN
 	}
 	return ErrEscape
+}
+
+// CheckMount refuses the fd of a directory reached by the caller's own
+// walk (RemoveAll's descent) when it lies on another mount than the root
+// and the Resolver has NoXDev: ErrCrossDevice. Without NoXDev it is nil.
+func (r *Resolver) CheckMount(fd int) error {
+	return (&walker{r: r}).checkMount(fd)
 }
 
 // Parent resolves all of name but its last component to a directory and
