@@ -90,7 +90,9 @@ func (a *Allowlist) Locate(p string) (*Root, string, error) {
 	switch {
 	case rest == "":
 		rest = "."
-	case strings.HasSuffix(p, "/"):
+	case strings.HasSuffix(p, "/"), strings.HasSuffix(p, "/."):
+		// A trailing "/" or "/." asks for a directory (and follows a
+		// final link): keep that meaning in the remainder.
 		rest += "/"
 	}
 	return a.roots[best], rest, nil

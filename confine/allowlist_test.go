@@ -42,6 +42,8 @@ func TestAllowlist(t *testing.T) {
 		{path: www + "/../../etc/passwd", root: www, rest: "../../etc/passwd", wantErr: confine.ErrEscape, reason: "the classic traversal"},
 		{path: www + "/esc", root: www, rest: "esc", wantErr: confine.ErrEscape, reason: "a link out of the allowed directory"},
 		{path: www + "/d/", root: www, rest: "d/", want: "<dir>", reason: "a trailing slash is kept"},
+		{path: www + "/index/.", root: www, rest: "index/", wantErr: syscall.ENOTDIR, reason: `a trailing "/." asks for a directory, as a trailing slash does`},
+		{path: www + "/l/.", root: www, rest: "l/", want: "<dir>", reason: `"link/." follows the link`},
 		{path: www + "/nothere", root: www, rest: "nothere", wantErr: fs.ErrNotExist, reason: "missing"},
 		{path: filepath.Join(dir, "etc/passwd"), wantErr: confine.ErrEscape, reason: "under no allowed directory"},
 		{path: "/", wantErr: confine.ErrEscape, reason: "the file-system root"},
