@@ -15,7 +15,8 @@ import (
 var (
 	// ErrInsecure means a directory on the way to the target, or the
 	// target itself, can be changed by someone the Policy does not trust.
-	// Report.Err, OpenDir and Open return errors that match it.
+	// Report.Err, OpenDir and Open return errors that match it, and so
+	// does WriteFile when someone else replaced its temporary file.
 	ErrInsecure = errors.New("insecure directory")
 
 	// ErrNotRegular means the entry at a name is neither a regular file
@@ -262,6 +263,20 @@ const (
 // attributes or hard links: the new file is a new inode, owned by the
 // caller, with perm. A default ACL on the directory can still widen
 // access to the new file (Check reports such directories).
+//
+// WriteFile is meant for a Root from OpenDir: a secure directory, where
+// nobody untrusted can rename entries (in a sticky directory others
+// cannot rename over entries they do not own). Replace, and CreateOnly
+// where O_TMPFILE is missing, publish the file by its temporary name, so
+// in a directory writable by untrusted users they cannot be atomic
+// against them: such a user can rename an entry of their own over the
+// temporary name just before it is published, and their entry takes
+// name. WriteFile checks, after publishing, that name holds the very
+// file it wrote (by device and inode, without following a link); when it
+// does not, WriteFile returns an error matching ErrInsecure and leaves
+// name as it found it, since the entry there may as well be a concurrent
+// writer's. The same error is returned if another writer replaces or
+// removes name in the instant between the publishing and that check.
 //
 // If there is an error, it will be of type *fs.PathError. Outside Linux,
 // WriteFile returns errors.ErrUnsupported.

@@ -3,6 +3,7 @@ package securepath
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"io/fs"
 	"os"
 	"path"
@@ -24,6 +25,12 @@ var (
 	noTmpfile       bool
 	noEmptyPathLink bool
 )
+
+// beforePublish, when set, is called with the temporary name just before
+// it is published by name (the rename for Replace, the linkat of the
+// named fallback for CreateOnly): tests use it to do there what an
+// attacker who can write the directory could.
+var beforePublish func(tmp string)
 
 // maxTmpTries bounds the attempts at a fresh temporary name: with 64
 // random bits a collision means someone is planting names, and giving up
@@ -51,7 +58,7 @@ func writeFile(root *confine.Root, name string, data []byte, perm fs.FileMode, m
 		}
 		return fail(unix.EISDIR)
 	}
-	w := &writer{dirfd: int(parent.Fd()), name: last, perm: uint32(perm)}
+	w := &writer{dirfd: int(parent.Fd()), name: last, perm: uint32(perm), fd: -1}
 	defer runtime.KeepAlive(parent)
 
 	// Refuse what is already there before any work is done. A link
@@ -60,10 +67,10 @@ func writeFile(root *confine.Root, name string, data []byte, perm fs.FileMode, m
 		return fail(err)
 	}
 	// Step 2: the content, in a file nobody else can reach by name.
+	defer w.cleanup()
 	if err := w.create(); err != nil {
 		return fail(err)
 	}
-	defer w.cleanup()
 	if err := w.fill(data); err != nil {
 		return fail(err)
 	}
@@ -84,8 +91,9 @@ type writer struct {
 	name  string
 	perm  uint32
 
-	fd  int    // the temporary file, -1 once closed
-	tmp string // its name, "" while it has none
+	fd       int    // the temporary file, -1 once closed
+	dev, ino uint64 // its identity, from fstat right after creation
+	tmp      string // its name, "" while it has none
 }
 
 // existing checks the entry at the name: a link is ErrSymlink, whatever
@@ -117,13 +125,12 @@ func (w *writer) existing(mode WriteMode) error {
 // O_CREAT|O_EXCL|O_NOFOLLOW and mode 0, so nobody but root can open it
 // before it is complete.
 func (w *writer) create() error {
-	w.fd = -1
 	if !noTmpfile {
 		fd, err := sys.Openat(w.dirfd, ".", unix.O_TMPFILE|unix.O_WRONLY, w.perm&0o600)
 		switch err {
 		case nil:
 			w.fd = fd
-			return nil
+			return w.identify()
 		case unix.EOPNOTSUPP, unix.EISDIR:
 			// EOPNOTSUPP: the file system lacks O_TMPFILE. EISDIR: the
 			// kernel predates it and saw only O_DIRECTORY.
@@ -144,9 +151,67 @@ func (w *writer) create() error {
 			return err
 		}
 		w.fd, w.tmp = fd, name
-		return nil
+		return w.identify()
 	}
 	return unix.EEXIST
+}
+
+// identify records the temporary file's (dev, ino) from its fd, the only
+// handle on it nobody else can change, for ours to compare names with.
+func (w *writer) identify() error {
+	var st unix.Stat_t
+	if err := sys.Fstat(w.fd, &st); err != nil {
+		return err
+	}
+	w.dev, w.ino = st.Dev, st.Ino
+	return nil
+}
+
+// ours reports whether the entry at name in the directory is the
+// temporary file itself, without following a link there. A missing
+// entry is not ours.
+func (w *writer) ours(name string) (bool, error) {
+	var st unix.Stat_t
+	err := sys.Fstatat(w.dirfd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
+	if err == unix.ENOENT {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return st.Dev == w.dev && st.Ino == w.ino, nil
+}
+
+// verify checks, after publishing, that the name holds our file. A
+// rename or a linkat by name publishes whatever is at the temporary name
+// at that instant, and anyone who can write the directory can rename an
+// entry of their own over it first (in a sticky directory they cannot:
+// the temporary file is ours). Then name holds their entry and ours is
+// gone. What is at name is left alone: it may as well be a concurrent
+// writer's file, put there after our rename.
+func (w *writer) verify() error {
+	ok, err := w.ours(w.name)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("%w: the directory let someone else replace the temporary file", ErrInsecure)
+	}
+	return nil
+}
+
+// removeTmp unlinks the temporary name if it still holds our file: after
+// a swap it holds someone else's entry, which is not ours to remove. The
+// name can still change between the check and the unlink; only someone
+// who could remove that entry anyway can arrange that.
+func (w *writer) removeTmp() {
+	if w.tmp == "" {
+		return
+	}
+	if ok, _ := w.ours(w.tmp); ok {
+		_ = unix.Unlinkat(w.dirfd, w.tmp, 0)
+	}
+	w.tmp = ""
 }
 
 // tmpName is ".<name>.<16 hex>.tmp", the name cut short to keep within
@@ -194,12 +259,14 @@ func (w *writer) publish(mode WriteMode) error {
 	if mode == CreateOnly {
 		var err error
 		if w.tmp == "" {
+			// By fd: nothing anyone does to a name can change what
+			// gets linked.
 			err = w.linkFd(w.name)
-		} else if err = unix.Linkat(w.dirfd, w.tmp, w.dirfd, w.name, 0); err == nil {
-			// The file has its name; drop the temporary one before the
-			// directory is synced, so the sync covers both.
-			_ = unix.Unlinkat(w.dirfd, w.tmp, 0)
-			w.tmp = ""
+		} else {
+			if beforePublish != nil {
+				beforePublish(w.tmp)
+			}
+			err = unix.Linkat(w.dirfd, w.tmp, w.dirfd, w.name, 0)
 		}
 		if err == unix.EEXIST {
 			// Tell a link from a file, as the check before did.
@@ -207,6 +274,14 @@ func (w *writer) publish(mode WriteMode) error {
 				return e
 			}
 		}
+		if err != nil {
+			return err
+		}
+		// The file has its name (or someone else's entry has it: verify
+		// says which); drop the temporary one before the directory is
+		// synced, so the sync covers both.
+		err = w.verify()
+		w.removeTmp()
 		return err
 	}
 	if w.tmp == "" {
@@ -214,11 +289,17 @@ func (w *writer) publish(mode WriteMode) error {
 			return err
 		}
 	}
+	if beforePublish != nil {
+		beforePublish(w.tmp)
+	}
 	err := unix.Renameat(w.dirfd, w.tmp, w.dirfd, w.name)
 	switch err {
 	case nil:
-		w.tmp = "" // the name is the file's now: nothing to unlink
-		return nil
+		// The rename moved the temporary name away. Nothing should be
+		// there now; if something is, removeTmp leaves it unless ours.
+		verr := w.verify()
+		w.removeTmp()
+		return verr
 	case unix.EISDIR, unix.ENOTEMPTY, unix.EEXIST:
 		return ErrNotRegular // a directory appeared at the name
 	}
@@ -263,15 +344,12 @@ func (w *writer) linkFd(name string) error {
 	return unix.Linkat(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(w.fd), w.dirfd, name, unix.AT_SYMLINK_FOLLOW)
 }
 
-// cleanup closes the temporary file and removes its name, if it still has
-// one, through the held directory fd.
+// cleanup removes the temporary name, if it still has one and it is
+// still ours, through the held directory fd, and closes the file.
 func (w *writer) cleanup() {
+	w.removeTmp()
 	if w.fd >= 0 {
 		sys.Close(w.fd)
 		w.fd = -1
-	}
-	if w.tmp != "" {
-		_ = unix.Unlinkat(w.dirfd, w.tmp, 0)
-		w.tmp = ""
 	}
 }

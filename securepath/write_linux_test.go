@@ -242,8 +242,9 @@ func TestWriteFileModes(t *testing.T) {
 
 // TestWriteFileSymlinkRace swaps a link to a bait file in at the name, by
 // rename, as fast as it can while WriteFile(Replace) runs: the bait must
-// never receive the secret, and every call must either succeed or refuse
-// the link.
+// never receive the secret, and every call must either succeed, refuse
+// the link, or find that the name no longer holds its file (ErrInsecure:
+// the attacker renamed over or removed it right after the publishing).
 func TestWriteFileSymlinkRace(t *testing.T) {
 	eachRoot(t, []string{"bait=bait", "root/"}, func(t *testing.T, dir string, root *confine.Root) {
 		stop := make(chan struct{})
@@ -276,7 +277,7 @@ func TestWriteFileSymlinkRace(t *testing.T) {
 			switch {
 			case err == nil:
 				wrote++
-			case errors.Is(err, confine.ErrSymlink):
+			case errors.Is(err, confine.ErrSymlink), errors.Is(err, ErrInsecure):
 				refused++
 			default:
 				t.Errorf("WriteFile during the race = %v", err)
@@ -291,6 +292,151 @@ func TestWriteFileSymlinkRace(t *testing.T) {
 		if wrote == 0 {
 			t.Errorf("no write got through in the race window: the test raced nothing")
 		}
+	})
+}
+
+// TestWriteFileTmpSwap is the attack on the publishing step: in a
+// directory they can write, the attacker renames a link (or a file) of
+// their own over the temporary name between its creation and the rename
+// (or linkat) that publishes it. WriteFile must not report success for
+// their entry at the name, must not remove it, and must leave no
+// temporary file of its own.
+func TestWriteFileTmpSwap(t *testing.T) {
+	for _, planted := range []string{"link", "file"} {
+		for _, mode := range []WriteMode{Replace, CreateOnly} {
+			t.Run(fmt.Sprintf("%s/mode%d", planted, mode), func(t *testing.T) {
+				eachRoot(t, []string{"bait=bait", "root/sub/"}, func(t *testing.T, dir string, root *confine.Root) {
+					sub := dir + "/root/sub"
+					swapped := false
+					setBeforePublish(t, func(tmp string) {
+						side := dir + "/planted"
+						var err error
+						if planted == "link" {
+							err = os.Symlink("../../bait", side)
+						} else {
+							err = os.WriteFile(side, []byte("theirs"), 0o644)
+						}
+						if err != nil {
+							t.Error(err)
+							return
+						}
+						if err := os.Rename(side, sub+"/"+tmp); err != nil {
+							t.Error(err)
+							return
+						}
+						swapped = true
+					})
+					err := WriteFile(root, "sub/secret", []byte("hunter2"), 0o600, mode)
+					if !swapped {
+						// CreateOnly with O_TMPFILE links by fd: there is
+						// no temporary name to swap.
+						if mode != CreateOnly || noTmpfile {
+							t.Fatal("the hook never ran")
+						}
+						if err != nil {
+							t.Fatal(err)
+						}
+						wantFile(t, sub+"/secret", "hunter2", 0o600)
+						return
+					}
+					if !errors.Is(err, ErrInsecure) {
+						t.Fatalf("WriteFile with its temporary file swapped = %v, want ErrInsecure", err)
+					}
+					var pe *fs.PathError
+					if !errors.As(err, &pe) || pe.Op != "writefile" || pe.Path != "sub/secret" {
+						t.Errorf("WriteFile error %#v, want *fs.PathError on sub/secret", err)
+					}
+					// Their entry is at the name, untouched; ours is gone.
+					fi, err := os.Lstat(sub + "/secret")
+					if err != nil {
+						t.Fatalf("the entry at the name was removed: %v", err)
+					}
+					if isLink := fi.Mode()&fs.ModeSymlink != 0; isLink != (planted == "link") {
+						t.Errorf("name holds %v, want the planted %s", fi.Mode(), planted)
+					}
+					if b, err := os.ReadFile(dir + "/bait"); err != nil || string(b) != "bait" {
+						t.Errorf("bait holds %q, %v", b, err)
+					}
+					// A temporary name left behind must be the attacker's
+					// entry (CreateOnly linked it at the name too), never
+					// a file of ours.
+					ents, err := os.ReadDir(sub)
+					if err != nil {
+						t.Fatal(err)
+					}
+					for _, e := range ents {
+						if e.Name() == "secret" {
+							continue
+						}
+						lfi, err := os.Lstat(sub + "/" + e.Name())
+						if err != nil {
+							t.Fatal(err)
+						}
+						if !os.SameFile(lfi, fi) {
+							t.Errorf("entry %s left in %s is not the attacker's", e.Name(), sub)
+						}
+					}
+				})
+			})
+		}
+	}
+}
+
+// TestWriteFileTmpSwapRace races the same attack for real: an attacker
+// lists the directory and renames a link over every temporary name it
+// sees. WriteFile must either fail with ErrInsecure or leave its own file
+// at the name, never the attacker's link.
+func TestWriteFileTmpSwapRace(t *testing.T) {
+	eachRoot(t, []string{"bait=bait", "root/"}, func(t *testing.T, dir string, root *confine.Root) {
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			side := dir + "/side"
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				ents, _ := os.ReadDir(dir + "/root")
+				for _, e := range ents {
+					if strings.HasPrefix(e.Name(), ".secret.") {
+						_ = os.Remove(side)
+						if os.Symlink("../bait", side) == nil {
+							_ = os.Rename(side, dir+"/root/"+e.Name())
+						}
+					}
+				}
+			}
+		}()
+		deadline := time.Now().Add(300 * time.Millisecond)
+		var wrote, caught int
+		for time.Now().Before(deadline) {
+			err := WriteFile(root, "secret", []byte("hunter2"), 0o600, Replace)
+			switch {
+			case err == nil:
+				wrote++
+				// The attacker never touches the name itself: after a
+				// success it must hold our file.
+				fi, err := os.Lstat(dir + "/root/secret")
+				if err != nil || !fi.Mode().IsRegular() {
+					t.Fatalf("WriteFile returned nil but the name holds %v, %v", fi, err)
+				}
+			case errors.Is(err, ErrInsecure):
+				caught++
+				_ = os.Remove(dir + "/root/secret")
+			default:
+				t.Fatalf("WriteFile during the race = %v", err)
+			}
+		}
+		close(stop)
+		wg.Wait()
+		if b, err := os.ReadFile(dir + "/bait"); err != nil || string(b) != "bait" {
+			t.Fatalf("bait holds %q, %v: written through the link", b, err)
+		}
+		t.Logf("wrote %d, caught %d swaps", wrote, caught)
 	})
 }
 
