@@ -3,6 +3,7 @@ package securepath
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -38,7 +39,14 @@ var beforePublish func(tmp string)
 const maxTmpTries = 16
 
 func writeFile(root *confine.Root, name string, data []byte, perm fs.FileMode, mode WriteMode) error {
+	// Every error leaves as one *fs.PathError on the caller's name: one
+	// from an inner step (the parent's open, the sync) names a different
+	// path, and is unwrapped to its cause first.
 	fail := func(err error) error {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
 		return &fs.PathError{Op: "writefile", Path: name, Err: err}
 	}
 	dir, last := ".", name
@@ -49,7 +57,7 @@ func writeFile(root *confine.Root, name string, data []byte, perm fs.FileMode, m
 	// O_PATH fd gives EBADF) through the Root, so it is inside.
 	parent, err := root.OpenFile(dir, os.O_RDONLY|syscall.O_DIRECTORY, 0)
 	if err != nil {
-		return err
+		return fail(err)
 	}
 	defer parent.Close()
 	if last == "" || last == "." || last == ".." {

@@ -240,6 +240,45 @@ func TestWriteFileModes(t *testing.T) {
 		})
 }
 
+// TestWriteFileErrorPath: whichever step fails, the error is one
+// *fs.PathError with WriteFile's op and the caller's own name, never the
+// path of an inner step such as the parent directory.
+func TestWriteFileErrorPath(t *testing.T) {
+	eachRoot(t, []string{"outside=x", "root/file=f", "root/up => .."}, func(t *testing.T, dir string, root *confine.Root) {
+		for _, tc := range []struct {
+			name string
+			perm fs.FileMode
+			want error
+		}{
+			{"missing/secret", 0o600, fs.ErrNotExist},
+			{"missing/deeper/secret", 0o600, fs.ErrNotExist},
+			{"file/secret", 0o600, syscall.ENOTDIR},
+			{"../secret", 0o600, confine.ErrEscape},
+			{"up/secret", 0o600, confine.ErrEscape},
+			{"/etc/secret", 0o600, confine.ErrEscape},
+			{"secret", 0o4600, canon.ErrInvalid},
+		} {
+			err := WriteFile(root, tc.name, []byte("s"), tc.perm, Replace)
+			if !errors.Is(err, tc.want) {
+				t.Errorf("WriteFile(%q, %v) = %v, want %v", tc.name, tc.perm, err, tc.want)
+			}
+			var pe *fs.PathError
+			if !errors.As(err, &pe) {
+				t.Errorf("WriteFile(%q) error %#v, want *fs.PathError", tc.name, err)
+				continue
+			}
+			if pe.Op != "writefile" || pe.Path != tc.name {
+				t.Errorf("WriteFile(%q) error op %q path %q, want op %q path %q", tc.name, pe.Op, pe.Path, "writefile", tc.name)
+			}
+			var inner *fs.PathError
+			if errors.As(pe.Err, &inner) {
+				t.Errorf("WriteFile(%q) error %v wraps another *fs.PathError", tc.name, err)
+			}
+		}
+		onlyNames(t, dir+"/root")
+	})
+}
+
 // TestWriteFileSymlinkRace swaps a link to a bait file in at the name, by
 // rename, as fast as it can while WriteFile(Replace) runs: the bait must
 // never receive the secret, and every call must either succeed, refuse
