@@ -256,8 +256,12 @@ const (
 // raced into place after that check is replaced by the rename, never
 // written through. Any other entry that is not a regular file is
 // ErrNotRegular. CreateOnly over an existing file is fs.ErrExist. A name
-// that escapes root is confine.ErrEscape; perm bits outside 0o777 are
-// canon.ErrInvalid.
+// that escapes root is confine.ErrEscape, as the Root decides it: with
+// confine.InRoot nothing escapes, and ".." is the root. A name whose last
+// component is "." or "..", or that ends in a slash, names a directory:
+// it is resolved through root like any other (so it can still be
+// confine.ErrEscape, fs.ErrNotExist or ENOTDIR) and otherwise refused
+// with EISDIR. perm bits outside 0o777 are canon.ErrInvalid.
 //
 // Replace does not preserve the replaced file's owner, group, extended
 // attributes or hard links: the new file is a new inode, owned by the

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path"
 	"runtime"
 	"strconv"
 	"strings"
@@ -53,6 +52,16 @@ func writeFile(root *confine.Root, name string, data []byte, perm fs.FileMode, m
 	if i := strings.LastIndexByte(name, '/'); i >= 0 {
 		dir, last = name[:i+1], name[i+1:]
 	}
+	if last == "" || last == "." || last == ".." {
+		// The name is a directory. Whether it escapes is the Root's
+		// call, not a lexical one: in InRoot ".." is the root itself.
+		// Stat resolves it as the Root resolves anything (ErrEscape in
+		// Beneath, ENOENT, ENOTDIR) and needs no read permission.
+		if _, err := root.Stat(name); err != nil {
+			return fail(err)
+		}
+		return fail(unix.EISDIR)
+	}
 	// Step 1: the parent, opened O_RDONLY (fsync needs a real fd; an
 	// O_PATH fd gives EBADF) through the Root, so it is inside.
 	parent, err := root.OpenFile(dir, os.O_RDONLY|syscall.O_DIRECTORY, 0)
@@ -60,12 +69,6 @@ func writeFile(root *confine.Root, name string, data []byte, perm fs.FileMode, m
 		return fail(err)
 	}
 	defer parent.Close()
-	if last == "" || last == "." || last == ".." {
-		if c := path.Clean(name); c == ".." || strings.HasPrefix(c, "../") {
-			return fail(resolve.ErrEscape)
-		}
-		return fail(unix.EISDIR)
-	}
 	w := &writer{dirfd: int(parent.Fd()), name: last, perm: uint32(perm), fd: -1}
 	defer runtime.KeepAlive(parent)
 

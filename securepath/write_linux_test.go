@@ -279,6 +279,73 @@ func TestWriteFileErrorPath(t *testing.T) {
 	})
 }
 
+// TestWriteFileDirectoryNames: a name whose last component is "." or
+// "..", or that ends in a slash, names a directory. It is resolved
+// through the Root like any other name, so only the Root's mode decides
+// whether it escapes: in InRoot ".." is the root itself and the answer is
+// EISDIR, never ErrEscape.
+func TestWriteFileDirectoryNames(t *testing.T) {
+	type dirCase struct {
+		name    string
+		beneath error // want, in the default Beneath mode
+		inRoot  error // want, in InRoot
+	}
+	cases := []dirCase{
+		{".", syscall.EISDIR, syscall.EISDIR},
+		{"./", syscall.EISDIR, syscall.EISDIR},
+		{"..", confine.ErrEscape, syscall.EISDIR},
+		{"../", confine.ErrEscape, syscall.EISDIR},
+		{"../..", confine.ErrEscape, syscall.EISDIR},
+		{"/", confine.ErrEscape, syscall.EISDIR},
+		{"/..", confine.ErrEscape, syscall.EISDIR},
+		{"sub/..", syscall.EISDIR, syscall.EISDIR},
+		{"sub/../..", confine.ErrEscape, syscall.EISDIR},
+		{"sub/.", syscall.EISDIR, syscall.EISDIR},
+		{"sub/", syscall.EISDIR, syscall.EISDIR},
+		{"up/..", confine.ErrEscape, syscall.EISDIR},
+		{"up/", confine.ErrEscape, syscall.EISDIR},
+		{"file/", syscall.ENOTDIR, syscall.ENOTDIR},
+		{"file/..", syscall.ENOTDIR, syscall.ENOTDIR},
+		{"missing/..", fs.ErrNotExist, fs.ErrNotExist},
+	}
+	modes := []struct {
+		name string
+		opts []confine.Option
+		want func(dirCase) error
+	}{
+		{"beneath", nil, func(c dirCase) error { return c.beneath }},
+		{"inroot", []confine.Option{confine.InRoot()}, func(c dirCase) error { return c.inRoot }},
+	}
+	for _, b := range backends {
+		for _, m := range modes {
+			t.Run(b.name+"/"+m.name, func(t *testing.T) {
+				dir := testfs.New(t, "root/", "root/sub/", "root/file=f", "root/up => ..")
+				root, err := confine.OpenRoot(dir+"/root", append(m.opts, b.opt)...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer root.Close()
+				before := testfs.Snapshot(t, dir)
+				for _, c := range cases {
+					for _, mode := range []WriteMode{Replace, CreateOnly} {
+						err := WriteFile(root, c.name, []byte("secret"), 0o600, mode)
+						if want := m.want(c); !errors.Is(err, want) {
+							t.Errorf("WriteFile(%q, mode %d) = %v, want %v", c.name, mode, err, want)
+						}
+						var pe *fs.PathError
+						if !errors.As(err, &pe) || pe.Op != "writefile" || pe.Path != c.name {
+							t.Errorf("WriteFile(%q) error %#v, want *fs.PathError on the name", c.name, err)
+						}
+					}
+				}
+				if after := testfs.Snapshot(t, dir); fmt.Sprint(after) != fmt.Sprint(before) {
+					t.Errorf("refused writes changed the tree:\nbefore %v\nafter  %v", before, after)
+				}
+			})
+		}
+	}
+}
+
 // TestWriteFileSymlinkRace swaps a link to a bait file in at the name, by
 // rename, as fast as it can while WriteFile(Replace) runs: the bait must
 // never receive the secret, and every call must either succeed, refuse
