@@ -30,6 +30,14 @@ type walkOpts struct {
 	follow  bool // follow a final symlink
 	create  bool // a missing final component is not an error
 	mustDir bool // the final entry must be a directory (a trailing slash)
+
+	// direct opens the last component at once with flags|O_NOFOLLOW and
+	// perm in its held parent, the walker's opened fd on success. Only a
+	// link (ELOOP) or a non-directory under O_DIRECTORY (ENOTDIR) takes
+	// the general path, which decides whether to follow.
+	direct bool
+	flags  int
+	perm   uint32
 }
 
 type entry struct {
@@ -47,10 +55,12 @@ type walker struct {
 	held  int     // fds held in stack[1:]
 	low   int     // stack[1:low] have been released
 	hops  int
+
+	opened int // the fd of a direct open (walkOpts.direct), else -1
 }
 
 func (r *Resolver) newWalker() *walker {
-	w := &walker{r: r, low: 1}
+	w := &walker{r: r, low: 1, opened: -1}
 	w.stack = append(w.stack, entry{fd: r.root, name: ".", mode: unix.S_IFDIR})
 	return w
 }
@@ -240,6 +250,18 @@ func (w *walker) walkOnce(name string, o walkOpts) (missing string, err error) {
 				return "", err
 			}
 		}
+		if last && o.direct && !o.mustDir {
+			// One openat in the held parent, never following: what it
+			// opens is this directory's own entry, inside the root.
+			fd, err := sys.Openat(parent.fd, comp, o.flags|unix.O_NOFOLLOW, o.perm)
+			if err == nil {
+				w.opened = fd
+				return "", nil
+			}
+			if err != unix.ELOOP && err != unix.ENOTDIR {
+				return "", err
+			}
+		}
 		fd, err := sys.OpenPath(parent.fd, comp)
 		if err == unix.ENOENT && last && o.create {
 			if o.mustDir {
@@ -385,6 +407,13 @@ func (r *Resolver) walkOpen(name string, flags int, perm uint32) (int, error) {
 	o := walkOpts{
 		follow: flags&unix.O_NOFOLLOW == 0 && !excl,
 		create: flags&unix.O_CREAT != 0,
+		// Not for O_PATH (O_NOFOLLOW would hand out a link), NoXDev
+		// (the last component may be a mount point, to be refused
+		// before O_TRUNC acts) or a trailing slash (a directory is
+		// required, a link to one followed).
+		direct: flags&unix.O_PATH == 0 && r.flags&NoXDev == 0 && !hasTrailingSlash(name),
+		flags:  flags,
+		perm:   perm,
 	}
 	for i := 0; i < maxRetries; i++ {
 		fd, err := r.walkOpenOnce(name, flags, perm, o)
@@ -403,6 +432,9 @@ func (r *Resolver) walkOpenOnce(name string, flags int, perm uint32, o walkOpts)
 	missing, err := w.walk(name, o)
 	if err != nil {
 		return -1, err
+	}
+	if w.opened >= 0 {
+		return w.opened, nil
 	}
 	if missing != "" {
 		// Create in the held parent; O_NOFOLLOW so a link planted since
