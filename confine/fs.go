@@ -44,7 +44,7 @@ func (f rootFS) Open(name string) (fs.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	return fsFile{file}, nil
+	return fsFile{file, name}, nil
 }
 
 func (f rootFS) Stat(name string) (fs.FileInfo, error) {
@@ -85,15 +85,34 @@ func (f rootFS) ReadLink(name string) (string, error) {
 // fsFile is an *os.File whose ReadDir takes each entry's FileInfo on the
 // held directory fd (os.File's own ReadDir looks entries up again by the
 // directory's path name when Info is called).
-type fsFile struct{ *os.File }
+type fsFile struct {
+	*os.File
+	name string // the name given to Open, for errors
+}
 
-func (f fsFile) ReadDir(n int) ([]fs.DirEntry, error) { return readDirFile(f.File, n) }
+func (f fsFile) ReadDir(n int) ([]fs.DirEntry, error) { return readDirFile(f.File, f.name, n) }
 
-// readAll reads f to the end, with its size as a first guess.
+// maxSizeGuess caps the buffer allocated up front from a file's reported
+// size: an attacker's sparse file can claim up to 2^63-1 bytes, and
+// allocating that before reading would panic or end the process. Past the
+// guess, the buffer grows only as data is really read.
+const maxSizeGuess = 1 << 20
+
+// readAll reads f to the end, with its size (at most maxSizeGuess) as a
+// first guess.
 func readAll(f *os.File, name string) ([]byte, error) {
+	var claimed int64
+	if fi, err := f.Stat(); err == nil {
+		claimed = fi.Size()
+	}
+	return readAllSized(f, name, claimed)
+}
+
+// readAllSized is readAll with the size the file claims.
+func readAllSized(f *os.File, name string, claimed int64) ([]byte, error) {
 	size := 512
-	if fi, err := f.Stat(); err == nil && fi.Size() > 0 && int64(int(fi.Size())) == fi.Size() {
-		size = int(fi.Size()) + 1
+	if claimed > 0 {
+		size = int(min(claimed, maxSizeGuess)) + 1
 	}
 	data := make([]byte, 0, size)
 	for {

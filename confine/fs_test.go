@@ -102,3 +102,28 @@ func opsCloseFile(f fs.File, err error) error {
 	}
 	return err
 }
+
+// TestReadFileClaimedSize: a sparse file an attacker made can claim up to
+// 2^63-1 bytes. ReadFile must not allocate from that claim: the largest
+// claim panicked (makeslice: cap out of range), and 2^44 asked for 16 TiB
+// up front, a fatal out-of-memory. The claim only guides the first
+// allocation; the data read is what counts.
+func TestReadFileClaimedSize(t *testing.T) {
+	dir := testfs.New(t, "f=abc")
+	r, err := confine.OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for _, claimed := range []int64{0, 3, 1 << 20, 1 << 44, 1<<63 - 1} {
+		f, err := r.Open("f")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := confine.ReadAllSized(f, "f", claimed)
+		f.Close()
+		if err != nil || string(b) != "abc" {
+			t.Errorf("ReadFile of a file claiming %d bytes = %q, %v, want %q", claimed, b, err, "abc")
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"strconv"
 	"strings"
 	"sync"
@@ -217,7 +218,7 @@ func (r *root) removeAllAt(dirfd int, last string, _ bool) error {
 		}
 		f.Close()
 		if err != nil && err != io.EOF {
-			return err
+			return underlying(err)
 		}
 		err = ignoringEINTR(func() error { return unix.Unlinkat(dirfd, last, unix.AT_REMOVEDIR) })
 		switch {
@@ -608,7 +609,8 @@ func ignoringEINTR(fn func() error) error {
 // readDirFile reads up to n entries (all if n <= 0) of the directory f,
 // each one's Info taken with fstatat on f's own fd while reading, never
 // by a path name later (the CVE-2026-27139 race).
-func readDirFile(f *os.File, n int) ([]fs.DirEntry, error) {
+// dir is the directory's name as the caller gave it, for errors.
+func readDirFile(f *os.File, dir string, n int) ([]fs.DirEntry, error) {
 	var out []fs.DirEntry
 	for {
 		names, err := f.Readdirnames(n)
@@ -619,7 +621,7 @@ func readDirFile(f *os.File, n int) ([]fs.DirEntry, error) {
 				continue // removed since the read: as if never listed
 			}
 			if e != nil {
-				return out, &fs.PathError{Op: "fstatat", Path: name, Err: e}
+				return out, &fs.PathError{Op: "fstatat", Path: path.Join(dir, name), Err: e}
 			}
 			out = append(out, dirEntry{newFileInfo(name, &st)})
 		}

@@ -97,4 +97,4 @@ func asPathError(err error) error {
 	return err
 }
 
-func readDirFile(f *os.File, n int) ([]fs.DirEntry, error) { return f.ReadDir(n) }
+func readDirFile(f *os.File, _ string, n int) ([]fs.DirEntry, error) { return f.ReadDir(n) }

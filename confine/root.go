@@ -311,7 +311,12 @@ func (r *Root) Chtimes(name string, atime, mtime time.Time) error {
 	return r.r.chtimes(name, atime, mtime)
 }
 
-// ReadFile reads the named file in the root and returns its contents.
+// ReadFile reads the named file in the root and returns its contents. A
+// file's reported size only guides the first allocation (at most 1 MiB);
+// memory then grows with the data really read, so a sparse file claiming
+// an absurd size cannot make ReadFile panic up front. ReadFile still reads
+// to the end: for files an attacker controls, prefer Open with an
+// io.LimitReader.
 //
 // If there is an error, it will be of type *fs.PathError.
 func (r *Root) ReadFile(name string) ([]byte, error) {
