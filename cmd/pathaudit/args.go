@@ -83,3 +83,24 @@ func usageError(stderr io.Writer, format string, a ...any) {
 	fmt.Fprintf(stderr, "pathaudit: "+format+"\n", a...)
 	fmt.Fprintln(stderr, "run 'pathaudit -h' for usage")
 }
+
+// parseCommand parses the arguments of subcommand cmd, which takes exactly
+// nargs positional arguments (what names them in the error). On -h it
+// prints the usage, on a usage error it says so; either way it returns
+// nil and the exit status for the caller to return.
+func (fs flagSet) parseCommand(cmd string, args []string, nargs int, what string, stdout, stderr io.Writer) (*parsed, int) {
+	p, err := fs.parseArgs(args)
+	if errors.Is(err, errHelp) {
+		io.WriteString(stdout, usage)
+		return nil, exitOK
+	}
+	if err != nil {
+		usageError(stderr, "%s: %v", cmd, err)
+		return nil, exitUsage
+	}
+	if len(p.args) != nargs {
+		usageError(stderr, "%s: want %s, got %d argument(s)", cmd, what, len(p.args))
+		return nil, exitUsage
+	}
+	return p, exitOK
+}

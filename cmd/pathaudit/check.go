@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -42,18 +41,9 @@ type checkEntry struct {
 }
 
 func runCheck(args []string, stdout, stderr io.Writer) int {
-	p, err := checkFlags.parseArgs(args)
-	if errors.Is(err, errHelp) {
-		io.WriteString(stdout, usage)
-		return exitOK
-	}
-	if err != nil {
-		usageError(stderr, "check: %v", err)
-		return exitUsage
-	}
-	if len(p.args) != 1 {
-		usageError(stderr, "check: want one PATH, got %d argument(s)", len(p.args))
-		return exitUsage
+	p, code := checkFlags.parseCommand("check", args, 1, "one PATH", stdout, stderr)
+	if p == nil {
+		return code
 	}
 	rep := checkReport{Path: p.args[0], TrustedUIDs: []int{}, TrustedGIDs: []int{}, Entries: []checkEntry{}}
 	for _, f := range []struct {

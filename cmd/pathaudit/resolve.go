@@ -39,18 +39,9 @@ type resolveReport struct {
 }
 
 func runResolve(args []string, stdout, stderr io.Writer) int {
-	p, err := resolveFlags.parseArgs(args)
-	if errors.Is(err, errHelp) {
-		io.WriteString(stdout, usage)
-		return exitOK
-	}
-	if err != nil {
-		usageError(stderr, "resolve: %v", err)
-		return exitUsage
-	}
-	if len(p.args) != 2 {
-		usageError(stderr, "resolve: want ROOT and PATH, got %d argument(s)", len(p.args))
-		return exitUsage
+	p, code := resolveFlags.parseCommand("resolve", args, 2, "ROOT and PATH", stdout, stderr)
+	if p == nil {
+		return code
 	}
 	var opts []confine.Option
 	rep := resolveReport{
