@@ -7,6 +7,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -137,4 +140,75 @@ func errClass(err error) string {
 		}
 	}
 	return err.Error()
+}
+
+// FuzzAllowlistLocate asserts, for any absolute path: Locate either
+// refuses it or picks an allowed directory that is a whole-component
+// prefix of the path with "." and empty components removed (never a mere
+// string prefix), the longest such; the remainder is the rest of those
+// components, ".." kept; and whatever Open then opens lies inside that
+// directory.
+func FuzzAllowlistLocate(f *testing.F) {
+	base := testfs.New(f, "srv/www/index=I", "srv/www/sub/f=F", "srv/www2/f=W2",
+		"srv/www/up => ../www2/f", "srv/www/sub/l => ..", "etc/passwd=P")
+	dirs := []string{filepath.Join(base, "srv/www"), filepath.Join(base, "srv/www/sub"), filepath.Join(base, "srv/www2")}
+	a, err := confine.OpenAllowlist(dirs)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { a.Close() })
+	// Seeds are relative to the tree's base, except the absolute and
+	// empty ones, which stand for paths elsewhere and for bad input.
+	for _, s := range []string{"srv/www/index", "srv/www2/f", "srv/www/../www2/f", "srv/www/sub/l/index",
+		"srv/www/./sub//f", "srv/www/up", "srv/www", "srv/www/", "srv/www.bak", "etc/passwd", "/etc/passwd", "/", ""} {
+		f.Add(s)
+	}
+	split := func(p string) []string {
+		var out []string
+		for _, c := range strings.Split(p, "/") {
+			if c != "" && c != "." {
+				out = append(out, c)
+			}
+		}
+		return out
+	}
+	f.Fuzz(func(t *testing.T, rel string) {
+		p := base + "/" + rel
+		if strings.HasPrefix(rel, "/") || rel == "" {
+			p = rel // also absolute paths elsewhere, and bad input
+		}
+		r, rest, err := a.Locate(p)
+		if err != nil {
+			return
+		}
+		pc := split(p)
+		var best []string
+		for _, d := range dirs {
+			dc := split(d)
+			if len(dc) <= len(pc) && slices.Equal(dc, pc[:len(dc)]) && len(dc) > len(best) {
+				best = dc
+			}
+		}
+		if best == nil {
+			t.Fatalf("Locate(%q) = %q, %q, want an error: no allowed directory is a prefix", p, r.Name(), rest)
+		}
+		if got := split(r.Name()); !slices.Equal(got, best) {
+			t.Fatalf("Locate(%q) picked %q, want %q", p, r.Name(), "/"+strings.Join(best, "/"))
+		}
+		if want := pc[len(best):]; !slices.Equal(split(rest), want) {
+			t.Fatalf("Locate(%q) remainder %q, want the components %q", p, rest, want)
+		}
+		file, err := a.Open(p)
+		if err != nil {
+			return
+		}
+		defer file.Close()
+		got, err := filepath.EvalSymlinks("/proc/self/fd/" + strconv.Itoa(int(file.Fd())))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(got+"/", r.Name()+"/") {
+			t.Fatalf("Open(%q) opened %q, outside %q", p, got, r.Name())
+		}
+	})
 }
