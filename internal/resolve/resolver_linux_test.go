@@ -147,3 +147,24 @@ func TestCreateTrailingSlash(t *testing.T) {
 		t.Errorf("root/new was created")
 	}
 }
+
+// TestCreateThroughSlashLink: O_CREAT through a link whose text ends in a
+// slash is EISDIR when the entry is a file, as the kernel says, in both
+// backends; to a directory, EISDIR as well; to nothing, EISDIR.
+func TestCreateThroughSlashLink(t *testing.T) {
+	dir := testfs.New(t, "file=F", "d/", "tofile => file/", "todir => d/", "tonew => new/")
+	for key, r := range newResolvers(t, dir, 0) {
+		for _, name := range []string{"tofile", "todir", "tonew"} {
+			fd, err := r.Open(name, unix.O_CREAT|unix.O_WRONLY, 0o644)
+			if err == nil {
+				unix.Close(fd)
+			}
+			if !errors.Is(err, unix.EISDIR) {
+				t.Errorf("%s: Open(%q, O_CREAT) = %v, want EISDIR", key, name, err)
+			}
+		}
+	}
+	if _, err := os.Lstat(filepath.Join(dir, "new")); err == nil {
+		t.Errorf("new was created")
+	}
+}

@@ -314,6 +314,12 @@ func (w *walker) walkOnce(name string, o walkOpts) (missing string, err error) {
 		w.push(e)
 	}
 	if o.mustDir && w.top().mode&unix.S_IFMT != unix.S_IFDIR {
+		if o.create {
+			// O_CREAT through a link whose text ends in a slash: the
+			// kernel says EISDIR once the walk is done, whatever the
+			// entry is (open_last_lookups in fs/namei.c).
+			return "", unix.EISDIR
+		}
 		return "", unix.ENOTDIR
 	}
 	return "", nil
