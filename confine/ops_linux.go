@@ -607,7 +607,7 @@ func ignoringEINTR(fn func() error) error {
 }
 
 // readDirFile reads up to n entries (all if n <= 0) of the directory f,
-// each one's Info taken with fstatat on f's own fd while reading, never
+// each one's Info taken on f's own fd while reading (statAt), never
 // by a path name later (the CVE-2026-27139 race).
 // dir is the directory's name as the caller gave it, for errors.
 func readDirFile(f *os.File, dir string, n int) ([]fs.DirEntry, error) {
@@ -615,15 +615,14 @@ func readDirFile(f *os.File, dir string, n int) ([]fs.DirEntry, error) {
 	for {
 		names, err := f.Readdirnames(n)
 		for _, name := range names {
-			var st unix.Stat_t
-			e := sys.Fstatat(int(f.Fd()), name, &st, unix.AT_SYMLINK_NOFOLLOW)
+			fi, e := statAt(int(f.Fd()), name)
 			if e == unix.ENOENT {
 				continue // removed since the read: as if never listed
 			}
 			if e != nil {
 				return out, &fs.PathError{Op: "fstatat", Path: path.Join(dir, name), Err: e}
 			}
-			out = append(out, dirEntry{newFileInfo(name, &st)})
+			out = append(out, dirEntry{fi})
 		}
 		if err != nil || n <= 0 || len(out) > 0 {
 			if n <= 0 && err == io.EOF {

@@ -166,12 +166,11 @@ func (r *root) stat(name string, follow bool) (fs.FileInfo, error) {
 	if err != nil {
 		return nil, &fs.PathError{Op: op, Path: name, Err: err}
 	}
-	defer sys.Close(fd)
-	var st unix.Stat_t
-	if err := sys.Fstat(fd, &st); err != nil {
+	fi, err := statFd(fd, baseName(name))
+	if err != nil {
 		return nil, &fs.PathError{Op: op, Path: name, Err: err}
 	}
-	return newFileInfo(baseName(name), &st), nil
+	return fi, nil
 }
 
 // baseName is the last element of name, as os.Root's FileInfo reports it.
@@ -201,15 +200,14 @@ func (r *root) readDir(name string) ([]fs.DirEntry, error) {
 	slices.Sort(names)
 	entries := make([]fs.DirEntry, 0, len(names))
 	for _, n := range names {
-		var st unix.Stat_t
-		err := sys.Fstatat(fd, n, &st, unix.AT_SYMLINK_NOFOLLOW)
+		fi, err := statAt(fd, n)
 		if err == unix.ENOENT {
 			continue // removed since the read: as if never listed
 		}
 		if err != nil {
 			return nil, &fs.PathError{Op: "fstatat", Path: name + "/" + n, Err: err}
 		}
-		entries = append(entries, dirEntry{newFileInfo(n, &st)})
+		entries = append(entries, dirEntry{fi})
 	}
 	return entries, nil
 }
