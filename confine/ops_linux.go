@@ -98,12 +98,13 @@ func (r *root) mkdirAll(name string, perm fs.FileMode) error {
 	}
 	if strings.Trim(name, "/") == "" {
 		// "/": only the root itself (an escape in Beneath mode).
-		if err := r.mkdirStep(name, perm); err != nil {
+		if err := r.mkdirStep(name, perm, true); err != nil {
 			return &fs.PathError{Op: "mkdirat", Path: name, Err: err}
 		}
 		return nil
 	}
-	for _, c := range strings.Split(name, "/") {
+	comps := strings.Split(strings.TrimRight(name, "/"), "/")
+	for i, c := range comps {
 		if c == "" {
 			continue
 		}
@@ -111,7 +112,7 @@ func (r *root) mkdirAll(name string, perm fs.FileMode) error {
 			prefix += "/"
 		}
 		prefix += c
-		if err := r.mkdirStep(prefix, perm); err != nil {
+		if err := r.mkdirStep(prefix, perm, i == len(comps)-1); err != nil {
 			return &fs.PathError{Op: "mkdirat", Path: name, Err: err}
 		}
 	}
@@ -119,15 +120,24 @@ func (r *root) mkdirAll(name string, perm fs.FileMode) error {
 }
 
 // mkdirStep makes sure that prefix resolves to a directory, creating its
-// last component if it is missing.
-func (r *root) mkdirStep(prefix string, perm fs.FileMode) error {
+// last component if it is missing. final says prefix is the whole name.
+// The errors are os.Root's: EEXIST for a final entry that is not a
+// directory, and for a dangling link (whose target is not created).
+func (r *root) mkdirStep(prefix string, perm fs.FileMode, final bool) error {
+	existed := false
 	for try := 0; ; try++ {
 		fd, err := r.res.Open(prefix, unix.O_PATH|unix.O_DIRECTORY, 0)
-		if err == nil {
+		switch {
+		case err == nil:
 			sys.Close(fd)
 			return nil
-		}
-		if err != unix.ENOENT || try > 0 {
+		case err == unix.ENOTDIR && final:
+			// Every step before this one is a directory: the entry
+			// itself is not.
+			return unix.EEXIST
+		case err == unix.ENOENT && existed:
+			return unix.EEXIST // a dangling link: mkdirat saw the link
+		case err != unix.ENOENT || try > 0:
 			return err
 		}
 		err = r.parent(prefix, unix.ENOENT, func(dirfd int, last string, _ bool) error {
@@ -138,6 +148,7 @@ func (r *root) mkdirStep(prefix string, perm fs.FileMode) error {
 		if err != nil && err != unix.EEXIST {
 			return err
 		}
+		existed = err == unix.EEXIST
 	}
 }
 
@@ -355,13 +366,24 @@ func (r *root) link(oldname, newname string) error {
 		if oldslash {
 			// "x/" is a directory (following a link inside the root):
 			// no hard link to a directory can be made, and the link
-			// itself is not what the name says.
+			// itself is not what the name says. As linkat(2) does, an
+			// existing new name is reported first (EEXIST).
 			fd, err := r.res.Open(oldname, unix.O_PATH|unix.O_DIRECTORY, 0)
 			if err != nil {
 				return err
 			}
 			sys.Close(fd)
+			if r.exists(newname) {
+				failed = newname
+				return unix.EEXIST
+			}
 			return unix.EPERM
+		}
+		// linkat(2) looks the old name up first: a missing source is
+		// ENOENT whatever the new name is.
+		var st unix.Stat_t
+		if err := sys.Fstatat(olddir, oldlast, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			return err
 		}
 		failed = newname
 		return r.parent(newname, unix.EEXIST, func(newdir int, newlast string, newslash bool) error {
@@ -376,6 +398,17 @@ func (r *root) link(oldname, newname string) error {
 		return &fs.PathError{Op: op, Path: failed, Err: err}
 	}
 	return nil
+}
+
+// exists reports whether name resolves to an entry (not following a
+// final link) inside the root.
+func (r *root) exists(name string) bool {
+	fd, err := r.res.Open(name, unix.O_PATH|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return false
+	}
+	sys.Close(fd)
+	return true
 }
 
 // existsOr is the answer to creating name, which ends in a slash and is

@@ -1,0 +1,83 @@
+//go:build linux
+
+package confine_test
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/pathguard/pathguard/confine"
+	"github.com/pathguard/pathguard/internal/testfs"
+)
+
+// mkdirLinker is what os.Root and confine.Root share for these cases.
+type mkdirLinker interface {
+	MkdirAll(string, fs.FileMode) error
+	Link(string, string) error
+}
+
+// TestOSRootErrnoParity pins corner errors where confine.Root answers as
+// os.Root (and the kernel) do, found by running Go's own os.Root tests
+// against confine.Root: each case runs on os.Root too, so the expectation
+// is checked against the peer, under both backends.
+func TestOSRootErrnoParity(t *testing.T) {
+	tree := []string{"file=F", "dir/", "dangling => nowhere", "target/"}
+	cases := []struct {
+		name   string
+		do     func(r mkdirLinker) error
+		want   error
+		reason string
+	}{
+		{"MkdirAll(file)", func(r mkdirLinker) error {
+			return r.MkdirAll("file", 0o755)
+		}, fs.ErrExist, "an existing non-directory is EEXIST, not ENOTDIR"},
+		{"MkdirAll(file/)", func(r mkdirLinker) error {
+			return r.MkdirAll("file/", 0o755)
+		}, fs.ErrExist, "with a trailing slash too"},
+		{"MkdirAll(dangling)", func(r mkdirLinker) error {
+			return r.MkdirAll("dangling", 0o755)
+		}, fs.ErrExist, "a dangling link is an existing entry"},
+		{"Link(missing, .)", func(r mkdirLinker) error {
+			return r.Link("missing", ".")
+		}, fs.ErrNotExist, "the source is looked up first"},
+		{"Link(missing, dir/)", func(r mkdirLinker) error {
+			return r.Link("missing", "dir/")
+		}, fs.ErrNotExist, "the source is looked up first"},
+		{"Link(dir/, target)", func(r mkdirLinker) error {
+			return r.Link("dir/", "target")
+		}, fs.ErrExist, "an existing new name comes before EPERM for a directory"},
+	}
+	for _, c := range cases {
+		dir := testfs.New(t, tree...)
+		or, err := os.OpenRoot(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.do(or); !errors.Is(err, c.want) {
+			t.Errorf("os.Root: %s = %v, want %v: the expectation is wrong", c.name, err, c.want)
+		}
+		or.Close()
+		for _, rv := range []confine.Resolver{confine.ResolverOpenat2, confine.ResolverWalk} {
+			dir := testfs.New(t, tree...)
+			r, err := confine.OpenRoot(dir, confine.WithResolver(rv))
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = c.do(r)
+			if !errors.Is(err, c.want) {
+				t.Errorf("%v: %s = %v, want %v (%s)", rv, c.name, err, c.want, c.reason)
+			}
+			var pe *fs.PathError
+			if err != nil && !errors.As(err, &pe) {
+				t.Errorf("%v: %s = %#v, want a *fs.PathError", rv, c.name, err)
+			}
+			r.Close()
+			if _, err := os.Lstat(filepath.Join(dir, "nowhere")); err == nil {
+				t.Errorf("%v: %s created the dangling link's target", rv, c.name)
+			}
+		}
+	}
+}
