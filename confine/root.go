@@ -222,7 +222,8 @@ func (r *Root) Mkdir(name string, perm fs.FileMode) error { return r.r.mkdir(nam
 // from the root, so a link met on the way is followed only inside it; a
 // directory created concurrently by someone else is accepted. A final
 // component that is a link to a directory is accepted; a dangling link is
-// not followed (its target is never created). On error, what was created
+// not followed (its target is never created, unlike os.Root): fs.ErrExist,
+// as for an entry that is not a directory. On error, what was created
 // stays, all of it inside the root.
 //
 // If there is an error, it will be of type *fs.PathError.
