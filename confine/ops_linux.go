@@ -131,9 +131,10 @@ func (r *root) mkdirStep(prefix string, perm fs.FileMode, final bool) error {
 		case err == nil:
 			sys.Close(fd)
 			return nil
-		case err == unix.ENOTDIR && final:
+		case err == unix.ENOTDIR && final && !r.isLink(prefix):
 			// Every step before this one is a directory: the entry
-			// itself is not.
+			// itself is not (a link to a non-directory stays ENOTDIR,
+			// as with os.Root).
 			return unix.EEXIST
 		case err == unix.ENOENT && existed:
 			return unix.EEXIST // a dangling link: mkdirat saw the link
@@ -398,6 +399,17 @@ func (r *root) link(oldname, newname string) error {
 		return &fs.PathError{Op: op, Path: failed, Err: err}
 	}
 	return nil
+}
+
+// isLink reports whether name's final component is a symlink.
+func (r *root) isLink(name string) bool {
+	fd, err := r.res.Open(name, unix.O_PATH|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return false
+	}
+	defer sys.Close(fd)
+	var st unix.Stat_t
+	return sys.Fstat(fd, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFLNK
 }
 
 // exists reports whether name resolves to an entry (not following a

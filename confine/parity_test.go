@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 
 	"github.com/pathguard/pathguard/confine"
@@ -24,7 +25,7 @@ type mkdirLinker interface {
 // against confine.Root: each case runs on os.Root too, so the expectation
 // is checked against the peer, under both backends.
 func TestOSRootErrnoParity(t *testing.T) {
-	tree := []string{"file=F", "dir/", "dangling => nowhere", "target/"}
+	tree := []string{"file=F", "dir/", "dangling => nowhere", "target/", "tofile => file"}
 	cases := []struct {
 		name   string
 		do     func(r mkdirLinker) error
@@ -37,6 +38,9 @@ func TestOSRootErrnoParity(t *testing.T) {
 		{"MkdirAll(file/)", func(r mkdirLinker) error {
 			return r.MkdirAll("file/", 0o755)
 		}, fs.ErrExist, "with a trailing slash too"},
+		{"MkdirAll(tofile)", func(r mkdirLinker) error {
+			return r.MkdirAll("tofile", 0o755)
+		}, syscall.ENOTDIR, "a link to a file is ENOTDIR"},
 		{"MkdirAll(dangling)", func(r mkdirLinker) error {
 			return r.MkdirAll("dangling", 0o755)
 		}, fs.ErrExist, "a dangling link is an existing entry"},
