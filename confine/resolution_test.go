@@ -412,8 +412,26 @@ type result struct {
 	desc string // content, "<dir>", "file"/"dir"/"link", or a resolved path
 }
 
+// opener is what confine.Root and os.Root share for the table's ops.
+type opener interface {
+	Stat(string) (fs.FileInfo, error)
+	Lstat(string) (fs.FileInfo, error)
+	OpenFile(string, int, fs.FileMode) (*os.File, error)
+}
+
 // runOp performs c's op on r.
 func runOp(t testing.TB, r *confine.Root, c resolutionCase) (result, error) {
+	t.Helper()
+	if c.op == opResolve {
+		p, err := r.Resolve(c.open)
+		return result{desc: p}, err
+	}
+	return runOpOn(t, r, c)
+}
+
+// runOpOn performs c's op (any but opResolve) on r, a confine.Root or an
+// os.Root.
+func runOpOn(t testing.TB, r opener, c resolutionCase) (result, error) {
 	t.Helper()
 	switch c.op {
 	case opStat, opLstat:
@@ -426,9 +444,6 @@ func runOp(t testing.TB, r *confine.Root, c resolutionCase) (result, error) {
 			return result{}, err
 		}
 		return result{infoInode(fi), kindOf(fi.Mode())}, nil
-	case opResolve:
-		p, err := r.Resolve(c.open)
-		return result{desc: p}, err
 	}
 	f, err := r.OpenFile(c.open, opFlags(c.op), 0o644)
 	if err != nil {
@@ -622,7 +637,7 @@ func TestBeneathMatchesOSRoot(t *testing.T) {
 						t.Fatal(err)
 					}
 					defer osr.Close()
-					want, err := runOSRootOp(t, osr, c)
+					want, err := runOpOn(t, osr, c)
 					wantClass, wantPath := errClass(err), ""
 					if err == nil {
 						wantPath = reached(t, rootB, want, c.op)
@@ -637,28 +652,6 @@ func TestBeneathMatchesOSRoot(t *testing.T) {
 			}
 		})
 	}
-}
-
-func runOSRootOp(t testing.TB, r *os.Root, c resolutionCase) (result, error) {
-	t.Helper()
-	switch c.op {
-	case opStat, opLstat:
-		stat := r.Stat
-		if c.op == opLstat {
-			stat = r.Lstat
-		}
-		fi, err := stat(c.open)
-		if err != nil {
-			return result{}, err
-		}
-		return result{infoInode(fi), kindOf(fi.Mode())}, nil
-	}
-	f, err := r.OpenFile(c.open, opFlags(c.op), 0o644)
-	if err != nil {
-		return result{}, err
-	}
-	defer f.Close()
-	return result{fileInode(t, f), describeFile(t, f)}, nil
 }
 
 // TestInRootMatchesKernel compares every InRoot case with the kernel's own
