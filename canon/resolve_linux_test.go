@@ -9,7 +9,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -166,21 +165,14 @@ func TestResolveKernel(t *testing.T) {
 	})
 }
 
-// resolveRetrying is canon.Resolve, repeated for up to 10 s while it
-// fails with an error matching EAGAIN: openat2 refuses a ".." whenever
-// anything on the system was renamed during the lookup, and other
-// packages' race tests rename thousands of times a second. That answer is
-// documented as retryable; the one checked is the answer once the system
-// is quieter.
-func resolveRetrying(root, name string) (string, error) {
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		got, err := canon.Resolve(root, name)
-		if !errors.Is(err, syscall.EAGAIN) || time.Now().After(deadline) {
-			return got, err
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+// resolveRetrying is canon.Resolve, retried while it fails with EAGAIN
+// (testfs.Retry says why).
+func resolveRetrying(root, name string) (got string, err error) {
+	err = testfs.Retry(func() error {
+		got, err = canon.Resolve(root, name)
+		return err
+	})
+	return got, err
 }
 
 // kernelStat opens name beneath rootfd with openat2 RESOLVE_IN_ROOT, as
@@ -188,17 +180,16 @@ func resolveRetrying(root, name string) (string, error) {
 func kernelStat(rootfd int, name string) (unix.Stat_t, error) {
 	var st unix.Stat_t
 	how := unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS}
-	for {
-		fd, err := unix.Openat2(rootfd, name, &how)
-		if err == unix.EAGAIN || err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return st, err
-		}
-		defer unix.Close(fd)
-		return st, unix.Fstat(fd, &st)
+	var fd int
+	err := testfs.Retry(func() (err error) {
+		fd, err = unix.Openat2(rootfd, name, &how)
+		return err
+	})
+	if err != nil {
+		return st, err
 	}
+	defer unix.Close(fd)
+	return st, unix.Fstat(fd, &st)
 }
 
 // TestResolveProc uses "/" as the root, where /proc is reachable: plain

@@ -4,6 +4,7 @@ package confine_test
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"path/filepath"
 	"sync"
@@ -18,8 +19,14 @@ import (
 	"github.com/pathguard/pathguard/internal/testfs"
 )
 
-// raceDuration bounds each racing subtest.
-const raceDuration = 250 * time.Millisecond
+// A race runs until each outcome has been seen raceMin times (and the
+// swapper has swapped raceMin times), whatever the machine's load: a
+// count, not a duration. raceDeadline only bounds a race that cannot
+// reach its counts, which is itself a failure (nothing raced).
+const (
+	raceMin      = 20
+	raceDeadline = 2 * time.Minute
+)
 
 // TestRaceExchange races openers against goroutines that keep exchanging,
 // with renameat2(RENAME_EXCHANGE), a directory (or file) inside the root
@@ -77,25 +84,60 @@ func raceOpens(t *testing.T, r *confine.Root, root, name, inner, link string, se
 		t.Fatal(err)
 	}
 	defer unix.Close(dirfd)
+	race(t, func() error {
+		return unix.Renameat2(dirfd, inner, dirfd, link, unix.RENAME_EXCHANGE)
+	}, func() (bool, error) {
+		f, err := r.Open(name)
+		if err != nil {
+			if expectedRaceErr(err) {
+				return false, nil
+			}
+			return false, fmt.Errorf("Open(%q) under concurrent exchanges = %w, want the inside file or an escape/not-found error", name, err)
+		}
+		ino := fileInode(t, f)
+		b, _ := io.ReadAll(f)
+		f.Close()
+		if ino == secret || string(b) != "INSIDE" {
+			return false, fmt.Errorf("Open(%q) read %q from outside the root", name, b)
+		}
+		return true, nil
+	})
+}
 
+// race runs swap in a loop in one goroutine and try in a loop in two
+// others, until swap has succeeded and try has both succeeded and failed
+// (its bool) raceMin times each. An error from swap, or from try (a
+// broken guarantee), stops the race and fails t. Both outcomes must be
+// seen, or nothing raced and the test proves nothing.
+func race(t *testing.T, swap func() error, try func() (ok bool, err error)) {
+	t.Helper()
 	var (
-		stop                 atomic.Bool
-		wg                   sync.WaitGroup
-		opened, failed, swap atomic.Int64
-		errMu                sync.Mutex
-		badErr               error
+		stop              atomic.Bool
+		wg                sync.WaitGroup
+		swaps, oks, fails atomic.Int64
+		errMu             sync.Mutex
+		badErr            error
 	)
+	fail := func(err error) {
+		errMu.Lock()
+		if badErr == nil {
+			badErr = err
+		}
+		errMu.Unlock()
+		stop.Store(true)
+	}
+	done := func() bool {
+		return swaps.Load() >= raceMin && oks.Load() >= raceMin && fails.Load() >= raceMin
+	}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		for !stop.Load() {
-			if err := unix.Renameat2(dirfd, inner, dirfd, link, unix.RENAME_EXCHANGE); err != nil {
-				errMu.Lock()
-				badErr = err
-				errMu.Unlock()
+			if err := swap(); err != nil {
+				fail(fmt.Errorf("swap: %w", err))
 				return
 			}
-			swap.Add(1)
+			swaps.Add(1)
 		}
 	}()
 	for range 2 {
@@ -103,40 +145,31 @@ func raceOpens(t *testing.T, r *confine.Root, root, name, inner, link string, se
 		go func() {
 			defer wg.Done()
 			for !stop.Load() {
-				f, err := r.Open(name)
-				if err != nil {
-					failed.Add(1)
-					if !expectedRaceErr(err) {
-						errMu.Lock()
-						badErr = err
-						errMu.Unlock()
-					}
-					continue
-				}
-				opened.Add(1)
-				ino := fileInode(t, f)
-				b, _ := io.ReadAll(f)
-				f.Close()
-				if ino == secret || string(b) != "INSIDE" {
-					errMu.Lock()
-					badErr = errors.New("read " + string(b) + " from outside the root")
-					errMu.Unlock()
-					stop.Store(true)
+				ok, err := try()
+				switch {
+				case err != nil:
+					fail(err)
+				case ok:
+					oks.Add(1)
+				default:
+					fails.Add(1)
 				}
 			}
 		}()
 	}
-	time.Sleep(raceDuration)
+	deadline := time.Now().Add(raceDeadline)
+	for !stop.Load() && !done() && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
 	stop.Store(true)
 	wg.Wait()
 	if badErr != nil {
-		t.Fatalf("Open(%q) under concurrent exchanges = %v, want the inside file or an escape/not-found error", name, badErr)
+		t.Fatal(badErr)
 	}
-	// Both outcomes must have been seen, or nothing raced.
-	if opened.Load() == 0 || failed.Load() == 0 || swap.Load() == 0 {
-		t.Fatalf("no race: %d opens, %d failures, %d exchanges", opened.Load(), failed.Load(), swap.Load())
+	if !done() {
+		t.Fatalf("no race within %v: %d successes, %d failures, %d swaps", raceDeadline, oks.Load(), fails.Load(), swaps.Load())
 	}
-	t.Logf("%d opens, %d failures, %d exchanges", opened.Load(), failed.Load(), swap.Load())
+	t.Logf("%d successes, %d failures, %d swaps", oks.Load(), fails.Load(), swaps.Load())
 }
 
 // expectedRaceErr reports whether err is one an open may meet while the

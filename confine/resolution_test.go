@@ -420,13 +420,21 @@ type opener interface {
 }
 
 // runOp performs c's op on r.
-func runOp(t testing.TB, r *confine.Root, c resolutionCase) (result, error) {
+// An EAGAIN (a ".." refused while something on the system renamed) is
+// retried, as the library documents it may be.
+func runOp(t testing.TB, r *confine.Root, c resolutionCase) (res result, err error) {
 	t.Helper()
-	if c.op == opResolve {
-		p, err := r.Resolve(c.open)
-		return result{desc: p}, err
-	}
-	return runOpOn(t, r, c)
+	err = testfs.Retry(func() error {
+		if c.op == opResolve {
+			var p string
+			p, err = r.Resolve(c.open)
+			res = result{desc: p}
+			return err
+		}
+		res, err = runOpOn(t, r, c)
+		return err
+	})
+	return res, err
 }
 
 // runOpOn performs c's op (any but opResolve) on r, a confine.Root or an
@@ -696,7 +704,11 @@ func TestInRootMatchesKernel(t *testing.T) {
 					if len(c.opts) > 0 { // the only option in the table is NoSymlinks
 						how.Resolve |= unix.RESOLVE_NO_SYMLINKS
 					}
-					fd, err := unix.Openat2(confine.RootFD(kr), c.open, &how)
+					var fd int
+					err = testfs.Retry(func() (err error) {
+						fd, err = unix.Openat2(confine.RootFD(kr), c.open, &how)
+						return err
+					})
 					wantClass, wantPath := errClass(err), ""
 					if err == nil {
 						ino := fdInode(t, fd)

@@ -10,10 +10,13 @@
 package testfs
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // Make builds the tree described by entries under dir, failing the test on
@@ -91,4 +94,26 @@ func Snapshot(t testing.TB, dir string) map[string]string {
 		t.Fatalf("testfs: snapshot %s: %v", dir, err)
 	}
 	return m
+}
+
+// retryFor bounds Retry: long enough to outlast any other test binary's
+// rename storm on a busy machine, short enough to fail a real bug quickly.
+const retryFor = 10 * time.Second
+
+// Retry calls fn until it returns an error that matches neither EAGAIN
+// nor EINTR, for at most 10 s, and returns fn's last error. openat2
+// refuses a ".." with EAGAIN whenever anything on the system renamed
+// during the lookup (other packages' race tests rename thousands of times
+// a second), and pathguard documents that answer as retryable; a test
+// compares the answer once the system is quieter, for the library and for
+// the kernel's own reference call alike.
+func Retry(fn func() error) error {
+	deadline := time.Now().Add(retryFor)
+	for {
+		err := fn()
+		if !errors.Is(err, syscall.EAGAIN) && !errors.Is(err, syscall.EINTR) || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
