@@ -17,11 +17,14 @@ import (
 	"testing/fstest"
 )
 
-// policy is the import rule of DESIGN.md's "Layers" section.
+// policy is an import rule like the one docs/design.md's "Layers" section
+// states.
 type policy struct {
 	module string
 	// order lists the layered packages top to bottom: a package may import
-	// only those strictly before it.
+	// only those strictly before it. An entry ending in "/" is a group:
+	// each directory below it is a package of that layer, and packages of
+	// one group may not import each other.
 	order []string
 	// testsOnly lists packages that hold only tests (and, at most, a
 	// doc.go): their non-test files import nothing of the module, and no
@@ -33,12 +36,40 @@ type policy struct {
 	testHelpers []string
 }
 
-// pathguard is the policy of this module.
-var pathguard = policy{
+// The kinds of entry in the layer list that are not layers: packages
+// holding only tests, and test helpers. Everything else the list names is
+// a layer, in the list's order.
+var (
+	testsOnly   = []string{"fuzz", "internal/layers"}
+	testHelpers = []string{"internal/testfs"}
+)
+
+// modulePolicy is this module's policy: the module path of its go.mod and
+// the order of docs/design.md's layer list.
+func modulePolicy(t *testing.T) policy {
+	t.Helper()
+	root := moduleRoot(t)
+	mod, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := layerList(t, filepath.Join(root, "docs", "design.md"))
+	p := policy{module: modulePath(mod), testsOnly: testsOnly, testHelpers: testHelpers}
+	for _, e := range listed {
+		if !slices.Contains(testsOnly, e) && !slices.Contains(testHelpers, e) {
+			p.order = append(p.order, e)
+		}
+	}
+	return p
+}
+
+// synthetic is the policy TestCheck holds its synthetic trees to: the
+// checker's rules, independent of the real list.
+var synthetic = policy{
 	module:      "github.com/pathguard/pathguard",
-	order:       []string{"internal/sys", "internal/resolve", "canon", "confine", "securepath", "cmd/pathaudit"},
-	testsOnly:   []string{"fuzz", "internal/layers"},
-	testHelpers: []string{"internal/testfs"},
+	order:       []string{"internal/sys", "internal/resolve", "canon", "confine", "securepath", "cmd/pathaudit", "examples/"},
+	testsOnly:   testsOnly,
+	testHelpers: testHelpers,
 }
 
 // check reads every .go file of the module tree fsys (module root at ".")
@@ -106,7 +137,17 @@ func (p policy) check(fsys fs.FS) ([]string, error) {
 
 // known reports whether the policy places the package directory dir.
 func (p policy) known(dir string) bool {
-	return slices.Contains(p.order, dir) || slices.Contains(p.testsOnly, dir) || slices.Contains(p.testHelpers, dir)
+	return p.layer(dir) >= 0 || slices.Contains(p.testsOnly, dir) || slices.Contains(p.testHelpers, dir)
+}
+
+// layer returns the index in p.order of the entry that places dir, or -1.
+func (p policy) layer(dir string) int {
+	for i, e := range p.order {
+		if dir == e || strings.HasSuffix(e, "/") && strings.HasPrefix(dir, e) {
+			return i
+		}
+	}
+	return -1
 }
 
 // edge judges an import of imp by a non-test file of the package in dir,
@@ -116,18 +157,17 @@ func (p policy) edge(dir, imp string) string {
 		return "" // the standard library or another module
 	}
 	to := strings.TrimPrefix(strings.TrimPrefix(imp, p.module), "/")
+	from, i := p.layer(dir), p.layer(to)
 	switch {
 	case slices.Contains(p.testHelpers, to):
 		return "a test helper, importable from _test.go files only"
 	case slices.Contains(p.testsOnly, to):
 		return "a package that holds only tests"
-	case !slices.Contains(p.order, to):
+	case i < 0:
 		return "not a package of the layer list"
-	case !slices.Contains(p.order, dir):
+	case from < 0:
 		return fmt.Sprintf("%s may not import packages of the module", dir)
-	}
-	from, i := slices.Index(p.order, dir), slices.Index(p.order, to)
-	if i < from {
+	case i < from:
 		return ""
 	}
 	return fmt.Sprintf("%s (layer %d) may import only layers above it, not %s (layer %d)", dir, from+1, to, i+1)
@@ -168,17 +208,16 @@ func moduleRoot(t *testing.T) string {
 	}
 }
 
-// TestLayers holds the module itself to DESIGN.md's layer order.
+// TestLayers holds the module itself to docs/design.md's layer order.
 func TestLayers(t *testing.T) {
-	root := moduleRoot(t)
-	mod, err := os.ReadFile(filepath.Join(root, "go.mod"))
-	if err != nil {
-		t.Fatal(err)
+	p := modulePolicy(t)
+	if p.module != "github.com/pathguard/pathguard" {
+		t.Fatalf("go.mod: module %q, want github.com/pathguard/pathguard", p.module)
 	}
-	if got := modulePath(mod); got != pathguard.module {
-		t.Fatalf("go.mod: module %q, want %q", got, pathguard.module)
+	if len(p.order) < 5 {
+		t.Fatalf("docs/design.md lists %q as layers: too few to be the real list", p.order)
 	}
-	breaches, err := pathguard.check(os.DirFS(root))
+	breaches, err := p.check(os.DirFS(moduleRoot(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,12 +259,13 @@ func TestLayersCatchBadEdgeInRealTree(t *testing.T) {
 	if _, ok := fsys["internal/sys/doc.go"]; !ok {
 		t.Fatal("the copy has no internal/sys/doc.go: wrong module root?")
 	}
-	if breaches, err := pathguard.check(fsys); err != nil || len(breaches) != 0 {
+	p := modulePolicy(t)
+	if breaches, err := p.check(fsys); err != nil || len(breaches) != 0 {
 		t.Fatalf("copy of the tree: check = %q, %v; want no breach", breaches, err)
 	}
 	// The lowest layer importing the highest library layer.
 	fsys["internal/sys/zz_bad.go"] = &fstest.MapFile{Data: []byte("package sys\n\nimport _ \"github.com/pathguard/pathguard/securepath\"\n")}
-	breaches, err := pathguard.check(fsys)
+	breaches, err := p.check(fsys)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,6 +320,10 @@ func TestCheck(t *testing.T) {
 		{name: "unknown package directory", add: map[string]string{"confine/internal/x/x.go": `package x`, "confine/internal/x/y.go": `package x`}, want: `package directory "confine/internal/x" is not in the layer list`},
 		{name: "unknown directory with tests only", add: map[string]string{"extra/e_test.go": `package extra`}, want: `package directory "extra"`},
 		{name: "Go file at the module root", add: map[string]string{"pathguard.go": `package pathguard`}, want: `package directory "."`},
+		{name: "example imports the library", add: map[string]string{"examples/a/main.go": `package main; import "` + m + `/confine"`}, want: ""},
+		{name: "example imports another example", add: map[string]string{"examples/a/main.go": `package main; import "` + m + `/examples/b"`, "examples/b/b.go": `package b`}, want: "examples/a (layer 7) may import only layers above it, not examples/b (layer 7)"},
+		{name: "library imports an example", add: map[string]string{"confine/ex.go": `package confine; import "` + m + `/examples/b"`, "examples/b/b.go": `package b`}, want: "confine (layer 4) may import only layers above it"},
+		{name: "Go file in a group directory itself", add: map[string]string{"examples/e.go": `package examples`}, want: `package directory "examples"`},
 		{name: "module with a longer name is not ours", add: map[string]string{"confine/other.go": `package confine; import "` + m + `x/cmd"`}, want: ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -290,7 +334,7 @@ func TestCheck(t *testing.T) {
 			for name, src := range tc.add {
 				fsys[name] = &fstest.MapFile{Data: []byte(src)}
 			}
-			breaches, err := pathguard.check(fsys)
+			breaches, err := synthetic.check(fsys)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -307,60 +351,69 @@ func TestCheck(t *testing.T) {
 // TestCheckParseError: a file that does not parse is an error, not a pass.
 func TestCheckParseError(t *testing.T) {
 	fsys := fstest.MapFS{
-		"go.mod":          {Data: []byte("module " + pathguard.module + "\n")},
+		"go.mod":          {Data: []byte("module " + synthetic.module + "\n")},
 		"confine/root.go": {Data: []byte("package confine; import (")},
 	}
-	if breaches, err := pathguard.check(fsys); err == nil {
+	if breaches, err := synthetic.check(fsys); err == nil {
 		t.Errorf("check on a broken file = %q, nil; want an error", breaches)
 	}
 	// And a file that cannot be read is one too.
 	fsys = fstest.MapFS{"canon/c.go": {Mode: fs.ModeSymlink}}
-	if _, err := pathguard.check(fsys); err == nil {
+	if _, err := synthetic.check(fsys); err == nil {
 		t.Errorf("check on an unreadable file = nil error; want one")
 	}
 }
 
-// TestDesignOrder compares the policy with the layer list of DESIGN.md,
-// when the design document sits beside the repository (../shared), so
-// the two cannot drift apart silently. Elsewhere it is skipped.
-func TestDesignOrder(t *testing.T) {
-	design := filepath.Join(moduleRoot(t), "..", "shared", "DESIGN.md")
-	f, err := os.Open(design)
-	if errors.Is(err, fs.ErrNotExist) {
-		t.Skipf("%s not found", design)
-	}
+// layerList returns the entries of the "## Layers" code block of the
+// Markdown file at name: the first word of each line that does not start
+// with a space.
+func layerList(t *testing.T, name string) []string {
+	t.Helper()
+	f, err := os.Open(name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
 	var listed []string
-	in := false
+	section, block := false, false
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		line := sc.Text()
 		switch {
-		case line == "## Layers":
-			in = true
-		case in && strings.HasPrefix(line, "```") && listed != nil:
-			in = false
-		case in && line != "" && !strings.HasPrefix(line, " ") && !strings.HasPrefix(line, "```"):
-			if listed == nil {
-				listed = []string{}
+		case strings.HasPrefix(line, "## "):
+			section = line == "## Layers"
+		case section && strings.HasPrefix(line, "```"):
+			if block {
+				return listed
 			}
+			block = true
+		case block && line != "" && !strings.HasPrefix(line, " "):
 			listed = append(listed, strings.Fields(line)[0])
-		}
-		if !in && listed != nil {
-			break
 		}
 	}
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
 	}
-	// DESIGN.md lists the layered packages, then fuzz, docs and
-	// internal/testfs, which are not layers.
-	want := slices.Concat(pathguard.order, []string{"fuzz", "docs"}, pathguard.testHelpers)
-	if !slices.Equal(listed, want) {
-		t.Errorf("DESIGN.md's layer list = %q, the policy says %q", listed, want)
+	t.Fatalf("%s: no code block under \"## Layers\"", name)
+	return nil
+}
+
+// TestDesignOrder compares docs/design.md's layer list with the one of the
+// project's design brief, when that sits beside the repository
+// (../shared/DESIGN.md), so the two cannot drift apart silently. Elsewhere
+// it is skipped.
+func TestDesignOrder(t *testing.T) {
+	brief := filepath.Join(moduleRoot(t), "..", "shared", "DESIGN.md")
+	if _, err := os.Stat(brief); errors.Is(err, fs.ErrNotExist) {
+		t.Skipf("%s not found", brief)
+	}
+	want := layerList(t, brief)
+	got := layerList(t, filepath.Join(moduleRoot(t), "docs", "design.md"))
+	for i := range got {
+		got[i] = strings.TrimSuffix(got[i], "/")
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("docs/design.md's layer list = %q, the brief's is %q", got, want)
 	}
 }
 
