@@ -65,9 +65,6 @@ func (r *root) parent(name string, dotErr error, fn func(dirfd int, last string,
 }
 
 func (r *root) mkdir(name string, perm fs.FileMode) error {
-	if err := checkPerm(perm); err != nil {
-		return &fs.PathError{Op: "mkdirat", Path: name, Err: err}
-	}
 	return r.withParent("mkdirat", name, unix.EEXIST, func(dirfd int, last string, _ bool) error {
 		// A trailing slash needs no care: mkdirat never follows the
 		// last component, and we pass it without the slash.
@@ -76,9 +73,6 @@ func (r *root) mkdir(name string, perm fs.FileMode) error {
 }
 
 func (r *root) mkdirAll(name string, perm fs.FileMode) error {
-	if err := checkPerm(perm); err != nil {
-		return &fs.PathError{Op: "mkdirat", Path: name, Err: err}
-	}
 	if err := resolve.Validate(name); err != nil {
 		return &fs.PathError{Op: "mkdirat", Path: name, Err: err}
 	}
@@ -98,8 +92,8 @@ func (r *root) mkdirAll(name string, perm fs.FileMode) error {
 	}
 	if strings.Trim(name, "/") == "" {
 		// "/": only the root itself (an escape in Beneath mode).
-		if err := r.mkdirStep(name, perm, true); err != nil {
-			return &fs.PathError{Op: "mkdirat", Path: name, Err: err}
+		if op, err := r.mkdirStep(name, perm, true); err != nil {
+			return &fs.PathError{Op: op, Path: name, Err: err}
 		}
 		return nil
 	}
@@ -112,8 +106,8 @@ func (r *root) mkdirAll(name string, perm fs.FileMode) error {
 			prefix += "/"
 		}
 		prefix += c
-		if err := r.mkdirStep(prefix, perm, i == len(comps)-1); err != nil {
-			return &fs.PathError{Op: "mkdirat", Path: name, Err: err}
+		if op, err := r.mkdirStep(prefix, perm, i == len(comps)-1); err != nil {
+			return &fs.PathError{Op: op, Path: name, Err: err}
 		}
 	}
 	return nil
@@ -122,24 +116,28 @@ func (r *root) mkdirAll(name string, perm fs.FileMode) error {
 // mkdirStep makes sure that prefix resolves to a directory, creating its
 // last component if it is missing. final says prefix is the whole name.
 // The errors are os.Root's: EEXIST for a final entry that is not a
-// directory, and for a dangling link (whose target is not created).
-func (r *root) mkdirStep(prefix string, perm fs.FileMode, final bool) error {
+// directory, and for a dangling link (whose target is not created); op is
+// the Op os.Root gives them ("openat" when an existing step is not a
+// directory, else "mkdirat").
+func (r *root) mkdirStep(prefix string, perm fs.FileMode, final bool) (op string, err error) {
 	existed := false
 	for try := 0; ; try++ {
 		fd, err := r.res.Open(prefix, unix.O_PATH|unix.O_DIRECTORY, 0)
 		switch {
 		case err == nil:
 			sys.Close(fd)
-			return nil
+			return "", nil
 		case err == unix.ENOTDIR && final && !r.isLink(prefix):
 			// Every step before this one is a directory: the entry
 			// itself is not (a link to a non-directory stays ENOTDIR,
 			// as with os.Root).
-			return unix.EEXIST
+			return "mkdirat", unix.EEXIST
 		case err == unix.ENOENT && existed:
-			return unix.EEXIST // a dangling link: mkdirat saw the link
+			return "mkdirat", unix.EEXIST // a dangling link: mkdirat saw the link
+		case err == unix.ENOTDIR:
+			return "openat", err
 		case err != unix.ENOENT || try > 0:
-			return err
+			return "mkdirat", err
 		}
 		err = r.parent(prefix, unix.ENOENT, func(dirfd int, last string, _ bool) error {
 			return ignoringEINTR(func() error { return unix.Mkdirat(dirfd, last, uint32(perm)) })
@@ -147,7 +145,7 @@ func (r *root) mkdirStep(prefix string, perm fs.FileMode, final bool) error {
 		// EEXIST: made concurrently, or a dangling link whose target is
 		// not created: the second Open tells.
 		if err != nil && err != unix.EEXIST {
-			return err
+			return "mkdirat", err
 		}
 		existed = err == unix.EEXIST
 	}
@@ -500,11 +498,8 @@ func (r *root) readlink(name string) (string, error) {
 }
 
 func (r *root) chmod(name string, mode fs.FileMode) error {
-	if err := checkPerm(mode); err != nil {
-		return &fs.PathError{Op: "fchmodat", Path: name, Err: err}
-	}
 	return r.withFd("fchmodat", name, false, func(fd int) error {
-		return fchmodFd(fd, uint32(mode))
+		return fchmodFd(fd, sys.StMode(mode))
 	})
 }
 

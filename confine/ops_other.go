@@ -12,19 +12,13 @@ import (
 
 // Off Linux every operation is os.Root's own; only the checks that a Root
 // makes everywhere (perm bits, the trailing-slash rules of DESIGN.md) are
-// added, and errors are made *fs.PathError values.
+// added; root.go gives errors os.Root's types and Ops.
 
 func (r *root) mkdir(name string, perm fs.FileMode) error {
-	if err := checkPerm(perm); err != nil {
-		return &fs.PathError{Op: "mkdirat", Path: name, Err: err}
-	}
 	return r.os.Mkdir(name, perm)
 }
 
 func (r *root) mkdirAll(name string, perm fs.FileMode) error {
-	if err := checkPerm(perm); err != nil {
-		return &fs.PathError{Op: "mkdirat", Path: name, Err: err}
-	}
 	return r.os.MkdirAll(name, perm)
 }
 
@@ -59,11 +53,11 @@ func (r *root) rename(oldname, newname string) error {
 	if err := r.lstatSlash("renameat", oldname); err != nil {
 		return err
 	}
-	return asPathError(r.os.Rename(oldname, newname))
+	return r.os.Rename(oldname, newname)
 }
 
 func (r *root) link(oldname, newname string) error {
-	return asPathError(r.os.Link(oldname, newname))
+	return r.os.Link(oldname, newname)
 }
 
 func (r *root) symlink(target, name string) error { return r.os.Symlink(target, name) }
@@ -71,9 +65,6 @@ func (r *root) symlink(target, name string) error { return r.os.Symlink(target, 
 func (r *root) readlink(name string) (string, error) { return r.os.Readlink(name) }
 
 func (r *root) chmod(name string, mode fs.FileMode) error {
-	if err := checkPerm(mode); err != nil {
-		return &fs.PathError{Op: "fchmodat", Path: name, Err: err}
-	}
 	return r.os.Chmod(name, mode)
 }
 
@@ -86,15 +77,6 @@ func (r *root) chown(name string, uid, gid int, follow bool) error {
 
 func (r *root) chtimes(name string, atime, mtime time.Time) error {
 	return r.os.Chtimes(name, atime, mtime)
-}
-
-// asPathError turns os.Root's *os.LinkError into the *fs.PathError a
-// Root promises, naming the old name.
-func asPathError(err error) error {
-	if le, ok := err.(*os.LinkError); ok {
-		return &fs.PathError{Op: le.Op, Path: le.Old, Err: le.Err}
-	}
-	return err
 }
 
 func readDirFile(f *os.File, _ string, n int) ([]fs.DirEntry, error) { return f.ReadDir(n) }

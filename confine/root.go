@@ -159,11 +159,16 @@ func (r *Root) Create(name string) (*os.File, error) {
 // has O_EXCL with O_CREATE, which never follows one (fs.ErrExist). O_CREATE
 // through a dangling link creates its target only when that lies inside.
 // A trailing slash requires a directory. perm bits outside 0o777 are
-// refused with canon.ErrInvalid.
+// refused, as os.Root refuses them: an "unsupported file mode" error that
+// matches canon.ErrInvalid.
 //
 // If there is an error, it will be of type *fs.PathError.
 func (r *Root) OpenFile(name string, flag int, perm fs.FileMode) (*os.File, error) {
-	return r.r.openFile(name, flag, perm)
+	if err := checkPerm(perm); err != nil {
+		return nil, &fs.PathError{Op: "openat", Path: name, Err: err}
+	}
+	f, err := r.r.openFile(name, flag, perm)
+	return f, withOp("openat", err)
 }
 
 // OpenRoot opens the named directory in the root as a new Root with the
@@ -173,7 +178,7 @@ func (r *Root) OpenFile(name string, flag int, perm fs.FileMode) (*os.File, erro
 func (r *Root) OpenRoot(name string) (*Root, error) {
 	c, err := r.r.openRoot(name)
 	if err != nil {
-		return nil, err
+		return nil, withOp("openat", err)
 	}
 	return &Root{r: c}, nil
 }
@@ -182,13 +187,19 @@ func (r *Root) OpenRoot(name string) (*Root, error) {
 // final link.
 //
 // If there is an error, it will be of type *fs.PathError.
-func (r *Root) Stat(name string) (fs.FileInfo, error) { return r.r.stat(name, true) }
+func (r *Root) Stat(name string) (fs.FileInfo, error) {
+	fi, err := r.r.stat(name, true)
+	return fi, withOp("statat", err)
+}
 
 // Lstat returns a FileInfo for the named file in the root; a final link is
 // described, not followed (but "link/" follows it).
 //
 // If there is an error, it will be of type *fs.PathError.
-func (r *Root) Lstat(name string) (fs.FileInfo, error) { return r.r.stat(name, false) }
+func (r *Root) Lstat(name string) (fs.FileInfo, error) {
+	fi, err := r.r.stat(name, false)
+	return fi, withOp("statat", err)
+}
 
 // ReadDir reads the named directory in the root and returns its entries
 // sorted by name. Each entry's Info was taken with fstatat on the held
@@ -212,10 +223,15 @@ func (r *Root) Resolve(name string) (string, error) { return r.r.resolvePath(nam
 // parent is resolved on held fds and the directory is made with one
 // mkdirat on the final component, which is never followed: "link/"
 // where link exists is fs.ErrExist, as mkdir(2) says. perm bits outside
-// 0o777 are refused with canon.ErrInvalid.
+// 0o777 are refused as in OpenFile.
 //
 // If there is an error, it will be of type *fs.PathError.
-func (r *Root) Mkdir(name string, perm fs.FileMode) error { return r.r.mkdir(name, perm) }
+func (r *Root) Mkdir(name string, perm fs.FileMode) error {
+	if err := checkPerm(perm); err != nil {
+		return &fs.PathError{Op: "mkdirat", Path: name, Err: err}
+	}
+	return withOp("mkdirat", r.r.mkdir(name, perm))
+}
 
 // MkdirAll creates the named directory in the root and any missing
 // parents, with perm (before umask). Each component is resolved afresh
@@ -227,7 +243,12 @@ func (r *Root) Mkdir(name string, perm fs.FileMode) error { return r.r.mkdir(nam
 // stays, all of it inside the root.
 //
 // If there is an error, it will be of type *fs.PathError.
-func (r *Root) MkdirAll(name string, perm fs.FileMode) error { return r.r.mkdirAll(name, perm) }
+func (r *Root) MkdirAll(name string, perm fs.FileMode) error {
+	if err := checkPerm(perm); err != nil {
+		return &fs.PathError{Op: "mkdirat", Path: name, Err: err}
+	}
+	return r.r.mkdirAll(name, perm)
+}
 
 // Remove removes the named file or empty directory in the root. A final
 // link is removed itself, never followed. "link/" is ENOTDIR: unlike
@@ -235,7 +256,7 @@ func (r *Root) MkdirAll(name string, perm fs.FileMode) error { return r.r.mkdirA
 // name with a trailing slash leads to.
 //
 // If there is an error, it will be of type *fs.PathError.
-func (r *Root) Remove(name string) error { return r.r.remove(name) }
+func (r *Root) Remove(name string) error { return withOp("removeat", r.r.remove(name)) }
 
 // RemoveAll removes the named file or directory in the root and all it
 // contains. It never follows a link: a link is removed itself, and the
@@ -245,7 +266,7 @@ func (r *Root) Remove(name string) error { return r.r.remove(name) }
 // refuses a name ending in "." or "..".
 //
 // If there is an error, it will be of type *fs.PathError.
-func (r *Root) RemoveAll(name string) error { return r.r.removeAll(name) }
+func (r *Root) RemoveAll(name string) error { return withOp("RemoveAll", r.r.removeAll(name)) }
 
 // Rename renames oldname to newname, both in the root, with one
 // renameat2 between the two held parent directories. Neither final
@@ -253,16 +274,19 @@ func (r *Root) RemoveAll(name string) error { return r.r.removeAll(name) }
 // directory ("link/" is ENOTDIR, a deliberate difference from os.Root).
 // As with os.Rename, an existing directory at newname is fs.ErrExist.
 //
-// If there is an error, it will be of type *fs.PathError, naming the
-// name that failed to resolve, or oldname.
-func (r *Root) Rename(oldname, newname string) error { return r.r.rename(oldname, newname) }
+// If there is an error, it will be of type *os.LinkError, as os.Root's.
+func (r *Root) Rename(oldname, newname string) error {
+	return linkError("renameat", oldname, newname, r.r.rename(oldname, newname))
+}
 
 // Link creates newname as a hard link to oldname, both in the root. A
 // final link at oldname is linked itself, never followed (linkat without
 // AT_SYMLINK_FOLLOW).
 //
-// If there is an error, it will be of type *fs.PathError.
-func (r *Root) Link(oldname, newname string) error { return r.r.link(oldname, newname) }
+// If there is an error, it will be of type *os.LinkError, as os.Root's.
+func (r *Root) Link(oldname, newname string) error {
+	return linkError("linkat", oldname, newname, r.r.link(oldname, newname))
+}
 
 // Symlink creates newname in the root as a symbolic link to oldname. The
 // target is stored as given, like os.Root does, whatever it says: it is
@@ -271,36 +295,48 @@ func (r *Root) Link(oldname, newname string) error { return r.r.link(oldname, ne
 // InRoot, an absolute target is read relative to the root at use.
 // Processes that use the link outside a Root get no such protection.
 //
-// If there is an error, it will be of type *fs.PathError.
-func (r *Root) Symlink(oldname, newname string) error { return r.r.symlink(oldname, newname) }
+// If there is an error, it will be of type *os.LinkError, as os.Root's.
+func (r *Root) Symlink(oldname, newname string) error {
+	return linkError("symlinkat", oldname, newname, r.r.symlink(oldname, newname))
+}
 
 // Readlink returns the target of the named symbolic link in the root.
 //
 // If there is an error, it will be of type *fs.PathError.
-func (r *Root) Readlink(name string) (string, error) { return r.r.readlink(name) }
+func (r *Root) Readlink(name string) (string, error) {
+	t, err := r.r.readlink(name)
+	return t, withOp("readlinkat", err)
+}
 
 // Chmod changes the mode of the named file in the root, following a
 // final link that stays inside. The change is made on the very inode the
 // name resolved to (fchmodat2 on an O_PATH fd, or the fd's /proc entry
 // where fchmodat2 is missing), never by name, so a link swapped in after
 // the resolution is not followed (the CVE-2026-32282 race, which os.Root
-// documents). mode bits outside 0o777 are refused with canon.ErrInvalid.
+// documents). As with os.Chmod, the permission bits and the setuid,
+// setgid and sticky bits of mode are used, and its type bits ignored.
 //
 // If there is an error, it will be of type *fs.PathError.
-func (r *Root) Chmod(name string, mode fs.FileMode) error { return r.r.chmod(name, mode) }
+func (r *Root) Chmod(name string, mode fs.FileMode) error {
+	return withOp("chmodat", r.r.chmod(name, sysMode(mode)))
+}
 
 // Chown changes the numeric uid and gid of the named file in the root,
 // following a final link that stays inside; the change is made on the
 // resolved inode's fd. A uid or gid of -1 leaves that value unchanged.
 //
 // If there is an error, it will be of type *fs.PathError.
-func (r *Root) Chown(name string, uid, gid int) error { return r.r.chown(name, uid, gid, true) }
+func (r *Root) Chown(name string, uid, gid int) error {
+	return withOp("chownat", r.r.chown(name, uid, gid, true))
+}
 
 // Lchown changes the numeric uid and gid of the named file in the root,
 // acting on a final link itself.
 //
 // If there is an error, it will be of type *fs.PathError.
-func (r *Root) Lchown(name string, uid, gid int) error { return r.r.chown(name, uid, gid, false) }
+func (r *Root) Lchown(name string, uid, gid int) error {
+	return withOp("lchownat", r.r.chown(name, uid, gid, false))
+}
 
 // Chtimes changes the access and modification times of the named file in
 // the root, following a final link that stays inside; the change is made
@@ -309,7 +345,7 @@ func (r *Root) Lchown(name string, uid, gid int) error { return r.r.chown(name, 
 //
 // If there is an error, it will be of type *fs.PathError.
 func (r *Root) Chtimes(name string, atime, mtime time.Time) error {
-	return r.r.chtimes(name, atime, mtime)
+	return withOp("chtimesat", r.r.chtimes(name, atime, mtime))
 }
 
 // ReadFile reads the named file in the root and returns its contents. A
@@ -347,4 +383,53 @@ func (r *Root) WriteFile(name string, data []byte, perm fs.FileMode) error {
 		return &fs.PathError{Op: "write", Path: name, Err: underlying(err)}
 	}
 	return nil
+}
+
+// errUnsupportedMode refuses a perm that Mkdir, MkdirAll and OpenFile do
+// not take (anything outside 0o777: setuid, setgid, sticky and type
+// bits), with os.Root's words, and matches canon.ErrInvalid.
+var errUnsupportedMode error = modeError{}
+
+type modeError struct{}
+
+func (modeError) Error() string        { return "unsupported file mode" }
+func (modeError) Is(target error) bool { return target == resolve.ErrInvalid }
+
+// checkPerm refuses perm bits outside 0o777, as os.Root does: a file or
+// directory is never created setuid, setgid or sticky through a Root.
+func checkPerm(perm fs.FileMode) error {
+	if perm&^fs.ModePerm != 0 {
+		return errUnsupportedMode
+	}
+	return nil
+}
+
+// sysMode is the st_mode that os.Chmod sets for mode: its permission bits
+// and its setuid, setgid and sticky bits; type bits are ignored.
+func sysMode(mode fs.FileMode) fs.FileMode {
+	return mode & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)
+}
+
+// withOp gives an error of a Root method the Op that os.Root's method of
+// the same name uses, whichever step of the call failed, so code written
+// for os.Root reads confine's errors the same way. Path and Err are kept.
+func withOp(op string, err error) error {
+	if pe, ok := err.(*fs.PathError); ok && pe.Op != op {
+		return &fs.PathError{Op: op, Path: pe.Path, Err: pe.Err}
+	}
+	return err
+}
+
+// linkError is the *os.LinkError that os.Root's Rename, Link and Symlink
+// return, from an error of the two-name methods.
+func linkError(op, oldname, newname string, err error) error {
+	switch e := err.(type) {
+	case nil:
+		return nil
+	case *fs.PathError:
+		err = e.Err
+	case *os.LinkError:
+		err = e.Err
+	}
+	return &os.LinkError{Op: op, Old: oldname, New: newname, Err: err}
 }

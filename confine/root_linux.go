@@ -116,19 +116,7 @@ func (r *root) joinName(name string) string {
 	return r.name + string(os.PathSeparator) + name
 }
 
-// checkPerm refuses mode bits outside 0o777: setuid, setgid and sticky
-// bits, and any fs.Mode type bit, are never set through a Root.
-func checkPerm(perm fs.FileMode) error {
-	if perm&^fs.ModePerm != 0 {
-		return resolve.ErrInvalid
-	}
-	return nil
-}
-
 func (r *root) openFile(name string, flag int, perm fs.FileMode) (*os.File, error) {
-	if err := checkPerm(perm); err != nil {
-		return nil, &fs.PathError{Op: "openat", Path: name, Err: err}
-	}
 	if err := r.incref(); err != nil {
 		return nil, &fs.PathError{Op: "openat", Path: name, Err: err}
 	}

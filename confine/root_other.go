@@ -8,8 +8,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-
-	"github.com/pathguard/pathguard/internal/resolve"
 )
 
 // root delegates to os.Root, which keeps Beneath semantics on every system
@@ -38,17 +36,7 @@ func newRootFromFile(f *os.File, o options) (*root, error) {
 
 func (r *root) close() error       { return r.os.Close() }
 func (r *root) resolver() Resolver { return ResolverWalk }
-func checkPerm(perm fs.FileMode) error {
-	if perm&^fs.ModePerm != 0 {
-		return resolve.ErrInvalid
-	}
-	return nil
-}
-
 func (r *root) openFile(name string, flag int, perm fs.FileMode) (*os.File, error) {
-	if err := checkPerm(perm); err != nil {
-		return nil, &fs.PathError{Op: "openat", Path: name, Err: err}
-	}
 	return r.os.OpenFile(name, flag, perm)
 }
 

@@ -214,6 +214,23 @@ func Errno(err error) (syscall.Errno, bool) {
 	return e, ok
 }
 
+// StMode converts the permission, setuid, setgid and sticky bits of an
+// fs.FileMode to st_mode bits, the inverse of FileMode for chmod(2); type
+// bits are ignored, as os.Chmod ignores them.
+func StMode(m fs.FileMode) uint32 {
+	mode := uint32(m & fs.ModePerm)
+	if m&fs.ModeSetuid != 0 {
+		mode |= unix.S_ISUID
+	}
+	if m&fs.ModeSetgid != 0 {
+		mode |= unix.S_ISGID
+	}
+	if m&fs.ModeSticky != 0 {
+		mode |= unix.S_ISVTX
+	}
+	return mode
+}
+
 // FileMode converts an st_mode to an fs.FileMode, as package os does for
 // its FileInfo.
 func FileMode(m uint32) fs.FileMode {
