@@ -131,7 +131,9 @@ func NewRoot(f *os.File, opts ...Option) (*Root, error) {
 func (r *Root) Name() string { return r.r.name }
 
 // Close closes the Root. Operations in flight finish; later ones fail
-// with fs.ErrClosed. Closing twice is not an error.
+// with fs.ErrClosed. Closing twice is not an error. As with os.Root, a
+// Root that is dropped without Close releases its descriptor when the
+// garbage collector reclaims it; Close releases it at once.
 func (r *Root) Close() error { return r.r.close() }
 
 // Resolver reports the backend the Root uses now: ResolverOpenat2 or

@@ -22,10 +22,11 @@ type root struct {
 	opts options
 	res  *resolve.Resolver
 
-	mu     sync.Mutex
-	fd     int
-	refs   int // operations in flight
-	closed bool
+	mu      sync.Mutex
+	fd      int
+	refs    int // operations in flight
+	closed  bool
+	cleanup runtime.Cleanup // closes fd if the root is dropped unclosed
 }
 
 func backendOf(r Resolver) resolve.Backend {
@@ -72,7 +73,13 @@ func newRoot(name string, fd int, o options, mk func(int) (*resolve.Resolver, er
 		sys.Close(fd)
 		return nil, &fs.PathError{Op: "openat", Path: name, Err: err}
 	}
-	return &root{name: name, opts: o, res: res, fd: fd}, nil
+	r := &root{name: name, opts: o, res: res, fd: fd}
+	// As os.Root does, a Root dropped without Close releases its
+	// descriptor. The cleanup is attached to the inner root, which every
+	// operation in flight keeps reachable, so it never runs during one;
+	// close stops it, so an fd number reused later is never closed.
+	r.cleanup = runtime.AddCleanup(r, func(fd int) { sys.Close(fd) }, fd)
+	return r, nil
 }
 
 // incref marks an operation in flight; it fails once the Root is closed.
@@ -97,8 +104,11 @@ func (r *root) decref() {
 func (r *root) close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if !r.closed && r.refs == 0 {
-		sys.Close(r.fd)
+	if !r.closed {
+		r.cleanup.Stop()
+		if r.refs == 0 {
+			sys.Close(r.fd)
+		}
 	}
 	r.closed = true
 	return nil
