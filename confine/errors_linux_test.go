@@ -1,67 +1,17 @@
+//go:build !pathguard_osroot
+
 package confine_test
 
 import (
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/pathguard/pathguard/internal/resolve"
 	"github.com/pathguard/pathguard/internal/testfs"
 )
-
-// errMethods calls every method that os.Root and confine.Root share, on
-// one name (in the position that fails for a two-name method).
-var errMethods = []struct {
-	name string
-	do   func(r rootOps, n string) error
-}{
-	{"Open", func(r rootOps, n string) error { return opsClose(r.Open(n)) }},
-	{"Create", func(r rootOps, n string) error { return opsClose(r.Create(n)) }},
-	{"OpenFile", func(r rootOps, n string) error { return opsClose(r.OpenFile(n, os.O_RDWR, 0)) }},
-	{"Stat", func(r rootOps, n string) error { _, err := r.Stat(n); return err }},
-	{"Lstat", func(r rootOps, n string) error { _, err := r.Lstat(n); return err }},
-	{"Mkdir", func(r rootOps, n string) error { return r.Mkdir(n, 0o755) }},
-	{"MkdirAll", func(r rootOps, n string) error { return r.MkdirAll(n, 0o755) }},
-	{"Remove", func(r rootOps, n string) error { return r.Remove(n) }},
-	{"RemoveAll", func(r rootOps, n string) error { return r.RemoveAll(n + "/x") }},
-	{"Rename", func(r rootOps, n string) error { return r.Rename(n, "f2") }},
-	{"Link", func(r rootOps, n string) error { return r.Link(n, "f2") }},
-	{"Symlink", func(r rootOps, n string) error { return r.Symlink("f", n) }},
-	{"Readlink", func(r rootOps, n string) error { _, err := r.Readlink(n); return err }},
-	{"Chmod", func(r rootOps, n string) error { return r.Chmod(n, 0o600) }},
-	{"Chown", func(r rootOps, n string) error { return r.Chown(n, -1, -1) }},
-	{"Lchown", func(r rootOps, n string) error { return r.Lchown(n, -1, -1) }},
-	{"Chtimes", func(r rootOps, n string) error { return r.Chtimes(n, opsTime, opsTime) }},
-	{"ReadFile", func(r rootOps, n string) error { _, err := r.ReadFile(n); return err }},
-	{"WriteFile", func(r rootOps, n string) error { return r.WriteFile(n, nil, 0o644) }},
-}
-
-// rootOps is the method set os.Root and confine.Root share.
-type rootOps interface {
-	Open(string) (*os.File, error)
-	Create(string) (*os.File, error)
-	OpenFile(string, int, fs.FileMode) (*os.File, error)
-	Stat(string) (fs.FileInfo, error)
-	Lstat(string) (fs.FileInfo, error)
-	Mkdir(string, fs.FileMode) error
-	MkdirAll(string, fs.FileMode) error
-	Remove(string) error
-	RemoveAll(string) error
-	Rename(string, string) error
-	Link(string, string) error
-	Symlink(string, string) error
-	Readlink(string) (string, error)
-	Chmod(string, fs.FileMode) error
-	Chown(string, int, int) error
-	Lchown(string, int, int) error
-	Chtimes(string, time.Time, time.Time) error
-	ReadFile(string) ([]byte, error)
-	WriteFile(string, []byte, fs.FileMode) error
-}
 
 // TestErrorsMatchOSRoot: every method fails with the error type os.Root's
 // does (*os.LinkError for Rename, Link and Symlink, *fs.PathError
@@ -81,23 +31,7 @@ func TestErrorsMatchOSRoot(t *testing.T) {
 		}
 		defer theirs.Close()
 		ours := opsOpen(t, testfs.New(t, tree...), c)
-		for _, m := range errMethods {
-			for _, n := range names {
-				what := fmt.Sprintf("%s(%q)", m.name, n)
-				want, got := m.do(theirs, n), m.do(ours, n)
-				if want == nil || got == nil {
-					if (want == nil) != (got == nil) {
-						t.Errorf("%s = %v, os.Root: %v", what, got, want)
-					}
-					continue
-				}
-				gotOp, _, _ := errShape(got)
-				wantOp, _, _ := errShape(want)
-				if fmt.Sprintf("%T", got) != fmt.Sprintf("%T", want) || gotOp != wantOp {
-					t.Errorf("%s = %v (%T, Op %q), os.Root: %v (%T, Op %q)", what, got, got, gotOp, want, want, wantOp)
-				}
-			}
-		}
+		compareErrors(t, theirs, ours, names)
 		var le *os.LinkError
 		if err := ours.Rename("nowhere", "f2"); !errors.As(err, &le) || le.Old != "nowhere" || le.New != "f2" {
 			t.Errorf("Rename(nowhere, f2) = %#v, want a *os.LinkError naming both", err)

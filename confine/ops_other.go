@@ -1,4 +1,4 @@
-//go:build !linux
+//go:build !linux || pathguard_osroot
 
 package confine
 
@@ -15,11 +15,11 @@ import (
 // added; root.go gives errors os.Root's types and Ops.
 
 func (r *root) mkdir(name string, perm fs.FileMode) error {
-	return r.os.Mkdir(name, perm)
+	return fromOS(r.os.Mkdir(name, perm))
 }
 
 func (r *root) mkdirAll(name string, perm fs.FileMode) error {
-	return r.os.MkdirAll(name, perm)
+	return fromOS(r.os.MkdirAll(name, perm))
 }
 
 // lstatSlash refuses "name/" unless name itself is a directory: os.Root
@@ -30,7 +30,7 @@ func (r *root) lstatSlash(op, name string) error {
 	}
 	fi, err := r.os.Lstat(strings.TrimRight(name, "/"))
 	if err != nil {
-		return err
+		return fromOS(err)
 	}
 	if !fi.IsDir() {
 		return &fs.PathError{Op: op, Path: name, Err: errNotDir}
@@ -42,41 +42,41 @@ var errNotDir = syscall.ENOTDIR
 
 func (r *root) remove(name string) error {
 	if err := r.lstatSlash("unlinkat", name); err != nil {
-		return err
+		return fromOS(err)
 	}
-	return r.os.Remove(name)
+	return fromOS(r.os.Remove(name))
 }
 
-func (r *root) removeAll(name string) error { return r.os.RemoveAll(name) }
+func (r *root) removeAll(name string) error { return fromOS(r.os.RemoveAll(name)) }
 
 func (r *root) rename(oldname, newname string) error {
 	if err := r.lstatSlash("renameat", oldname); err != nil {
-		return err
+		return fromOS(err)
 	}
-	return r.os.Rename(oldname, newname)
+	return fromOS(r.os.Rename(oldname, newname))
 }
 
 func (r *root) link(oldname, newname string) error {
-	return r.os.Link(oldname, newname)
+	return fromOS(r.os.Link(oldname, newname))
 }
 
-func (r *root) symlink(target, name string) error { return r.os.Symlink(target, name) }
+func (r *root) symlink(target, name string) error { return fromOS(r.os.Symlink(target, name)) }
 
-func (r *root) readlink(name string) (string, error) { return r.os.Readlink(name) }
+func (r *root) readlink(name string) (string, error) { return fromOS2(r.os.Readlink(name)) }
 
 func (r *root) chmod(name string, mode fs.FileMode) error {
-	return r.os.Chmod(name, mode)
+	return fromOS(r.os.Chmod(name, mode))
 }
 
 func (r *root) chown(name string, uid, gid int, follow bool) error {
 	if follow {
-		return r.os.Chown(name, uid, gid)
+		return fromOS(r.os.Chown(name, uid, gid))
 	}
-	return r.os.Lchown(name, uid, gid)
+	return fromOS(r.os.Lchown(name, uid, gid))
 }
 
 func (r *root) chtimes(name string, atime, mtime time.Time) error {
-	return r.os.Chtimes(name, atime, mtime)
+	return fromOS(r.os.Chtimes(name, atime, mtime))
 }
 
 func readDirFile(f *os.File, _ string, n int) ([]fs.DirEntry, error) { return f.ReadDir(n) }

@@ -1,4 +1,4 @@
-//go:build linux
+//go:build linux && !pathguard_osroot
 
 package confine_test
 
@@ -117,20 +117,6 @@ func opsPathError(t testing.TB, what string, err error, names ...string) {
 	t.Errorf("%s: error names %q, want one of %q", what, got, names)
 }
 
-// errShape returns the Op and the names of err when it is a *fs.PathError
-// or a *os.LinkError, the two types os.Root's methods return.
-func errShape(err error) (op string, names []string, ok bool) {
-	var pe *fs.PathError
-	var le *os.LinkError
-	switch {
-	case errors.As(err, &le):
-		return le.Op, []string{le.Old, le.New}, true
-	case errors.As(err, &pe):
-		return pe.Op, []string{pe.Path}, true
-	}
-	return "", nil, false
-}
-
 // An attacked operation: do acts on name (in either position of a
 // two-name operation). follows says whether it acts on what a final link
 // leads to (so an escaping final link is ErrEscape in Beneath mode);
@@ -143,16 +129,6 @@ type opsOp struct {
 }
 
 var errSkip = errors.New("not checked")
-
-// opsTime is a time no file in the tests has by accident.
-var opsTime = time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC)
-
-func opsClose(f *os.File, err error) error {
-	if f != nil {
-		f.Close()
-	}
-	return err
-}
 
 var opsAttackedOps = []opsOp{
 	{"Open", func(r *confine.Root, n string) error { return opsClose(r.Open(n)) }, true, confine.ErrEscape},
