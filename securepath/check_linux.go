@@ -1,8 +1,10 @@
 package securepath
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -139,4 +141,31 @@ func open(dir, unsafePath string, p *Policy, opts []confine.Option) (*os.File, e
 		return fail(resolve.ErrRetry)
 	}
 	return f, nil
+}
+
+// writable judges the file open as fd on its own, as push judges each
+// directory: its owner, then its mode, group and access ACL.
+func writable(fd int, p *Policy) (string, error) {
+	var st unix.Stat_t
+	if err := sys.Fstat(fd, &st); err != nil {
+		return "", err
+	}
+	if st.Mode&unix.S_IFMT == unix.S_IFLNK {
+		return "", nil
+	}
+	acl, err := hasXattr(fd, "system.posix_acl_access")
+	if err != nil {
+		return "", err
+	}
+	var why []string
+	if !p.trustedUID(st.Uid) {
+		why = append(why, fmt.Sprintf("owned by uid %d, which is not trusted", st.Uid))
+	}
+	if open := (&checker{pol: p}).writableBy(&st, acl); open != "" {
+		if st.Mode&unix.S_IFMT == unix.S_IFDIR && st.Mode&unix.S_ISVTX != 0 {
+			open = "sticky but " + open
+		}
+		why = append(why, open)
+	}
+	return strings.Join(why, ", "), nil
 }

@@ -49,6 +49,23 @@ func (p *Policy) trustedGID(gid uint32) bool {
 	return p != nil && slices.Contains(p.TrustedGIDs, int(gid))
 }
 
+// Writable reports why someone p does not trust can change the file or
+// directory open as fd (any descriptor, O_PATH included): its owner is
+// not trusted, or others, a group p does not trust, or a POSIX access
+// ACL can write it. These are the rules Check applies to each directory
+// on its own; sticky does not help here, since a sticky directory still
+// lets others add entries. It returns "" when nobody untrusted can, and
+// "" for a symlink, whose mode means nothing. fd is judged as it is: no
+// link is followed and no name looked up.
+//
+// Outside Linux, Writable returns errors.ErrUnsupported.
+func (p *Policy) Writable(fd uintptr) (string, error) {
+	if errPlatform != nil {
+		return "", errPlatform
+	}
+	return writable(int(fd), p)
+}
+
 // Verdict is the judgement on one directory. The zero value is Insecure,
 // so an entry that was never judged is never taken for secure.
 type Verdict uint8

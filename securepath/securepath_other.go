@@ -29,3 +29,5 @@ func open(dir, unsafePath string, p *Policy, opts []confine.Option) (*os.File, e
 func writeFile(root *confine.Root, name string, data []byte, perm fs.FileMode, mode WriteMode) error {
 	return &fs.PathError{Op: "writefile", Path: name, Err: errPlatform}
 }
+
+func writable(fd int, p *Policy) (string, error) { return "", errPlatform }
