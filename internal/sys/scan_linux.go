@@ -1,0 +1,26 @@
+package sys
+
+import (
+	"golang.org/x/sys/unix"
+)
+
+// Statx is statx(2) with EINTR retried.
+func Statx(dirfd int, path string, flags, mask int, stx *unix.Statx_t) error {
+	for {
+		if err := unix.Statx(dirfd, path, flags, mask, stx); err != unix.EINTR {
+			return err
+		}
+	}
+}
+
+// Getdents is getdents64(2) with EINTR retried: it fills buf with the next
+// records of the directory open as fd and returns how many bytes it wrote,
+// 0 at the end.
+func Getdents(fd int, buf []byte) (int, error) {
+	for {
+		n, err := unix.Getdents(fd, buf)
+		if err != unix.EINTR {
+			return n, err
+		}
+	}
+}
