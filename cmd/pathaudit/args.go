@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -24,6 +25,7 @@ type parsed struct {
 	args   []string
 	bools  map[string]bool
 	values map[string][]string
+	raw    []string // the arguments parsed
 }
 
 // parseArgs reads flags wherever they appear among args, unlike the flag
@@ -84,23 +86,84 @@ func usageError(stderr io.Writer, format string, a ...any) {
 	fmt.Fprintln(stderr, "run 'pathaudit -h' for usage")
 }
 
+// usageReport is the JSON object printed for a usage error when --json
+// was among the arguments: a script that asked for JSON gets JSON,
+// whatever happens.
+type usageReport struct {
+	Command   string `json:"command"`
+	Error     string `json:"error"`
+	ErrorKind string `json:"error_kind"` // always "usage"
+}
+
+// wantsJSON reports whether --json (or -json) is among the flags of args,
+// read as parseArgs reads them: for a command line that did not parse.
+func wantsJSON(args []string) bool {
+	for _, a := range args {
+		if a == "--" {
+			return false
+		}
+		if a == "--json" || a == "-json" {
+			return true
+		}
+	}
+	return false
+}
+
+// usageFail reports a usage error in cmd: on stderr, and also as one JSON
+// object on stdout when the arguments asked for --json. It returns
+// exitUsage.
+func usageFail(cmd string, args []string, stdout, stderr io.Writer, format string, a ...any) int {
+	msg := fmt.Sprintf(format, a...)
+	if cmd != "" {
+		msg = cmd + ": " + msg
+	}
+	usageError(stderr, "%s", msg)
+	if wantsJSON(args) {
+		_ = writeJSON(stdout, usageReport{Command: cmd, Error: msg, ErrorKind: "usage"})
+	}
+	return exitUsage
+}
+
 // parseCommand parses the arguments of subcommand cmd, which takes exactly
 // nargs positional arguments (what names them in the error). On -h it
-// prints the usage, on a usage error it says so; either way it returns
-// nil and the exit status for the caller to return.
-func (fs flagSet) parseCommand(cmd string, args []string, nargs int, what string, stdout, stderr io.Writer) (*parsed, int) {
+// prints help, the subcommand's own usage; on a usage error it says so;
+// either way it returns nil and the exit status for the caller to return.
+func (fs flagSet) parseCommand(cmd, help string, args []string, nargs int, what string, stdout, stderr io.Writer) (*parsed, int) {
 	p, err := fs.parseArgs(args)
 	if errors.Is(err, errHelp) {
-		io.WriteString(stdout, usage)
+		io.WriteString(stdout, help)
 		return nil, exitOK
 	}
 	if err != nil {
-		usageError(stderr, "%s: %v", cmd, err)
-		return nil, exitUsage
+		return nil, usageFail(cmd, args, stdout, stderr, "%v", err)
 	}
+	p.raw = args
 	if len(p.args) != nargs {
-		usageError(stderr, "%s: want %s, got %d argument(s)", cmd, what, len(p.args))
-		return nil, exitUsage
+		return nil, usageFail(cmd, args, stdout, stderr, "want %s, got %d argument(s)", what, len(p.args))
 	}
 	return p, exitOK
+}
+
+// trustIDs reads --trust-uid and --trust-gid, each given as often as
+// wanted and each a number or a comma-separated list of numbers. On a bad
+// id it reports a usage error for cmd and returns ok false.
+func (p *parsed) trustIDs(cmd string, stdout, stderr io.Writer) (uids, gids []int, ok bool) {
+	uids, gids = []int{}, []int{}
+	for _, f := range []struct {
+		flag string
+		ids  *[]int
+	}{{"trust-uid", &uids}, {"trust-gid", &gids}} {
+		for _, v := range p.values[f.flag] {
+			// "--trust-uid 1000,1001" as well as "--trust-uid 1000 --trust-uid 1001".
+			for s := range strings.SplitSeq(v, ",") {
+				id, err := strconv.ParseUint(s, 10, 32)
+				if err != nil {
+					usageFail(cmd, p.raw, stdout, stderr, "--%s wants a numeric id, not %q", f.flag, s)
+					return nil, nil, false
+				}
+				*f.ids = append(*f.ids, int(id))
+			}
+		}
+	}
+	return uids, gids, true
 }

@@ -5,8 +5,6 @@ import (
 	"io"
 	"io/fs"
 	"path/filepath"
-	"strconv"
-	"strings"
 
 	"github.com/pathguard/pathguard/securepath"
 )
@@ -41,26 +39,14 @@ type checkEntry struct {
 }
 
 func runCheck(args []string, stdout, stderr io.Writer) int {
-	p, code := checkFlags.parseCommand("check", args, 1, "one PATH", stdout, stderr)
+	p, code := checkFlags.parseCommand("check", checkHelp, args, 1, "one PATH", stdout, stderr)
 	if p == nil {
 		return code
 	}
-	rep := checkReport{Path: p.args[0], TrustedUIDs: []int{}, TrustedGIDs: []int{}, Entries: []checkEntry{}}
-	for _, f := range []struct {
-		flag string
-		ids  *[]int
-	}{{"trust-uid", &rep.TrustedUIDs}, {"trust-gid", &rep.TrustedGIDs}} {
-		for _, v := range p.values[f.flag] {
-			// "--trust-uid 1000,1001" as well as "--trust-uid 1000 --trust-uid 1001".
-			for s := range strings.SplitSeq(v, ",") {
-				id, err := strconv.ParseUint(s, 10, 32)
-				if err != nil {
-					usageError(stderr, "check: --%s wants a numeric id, not %q", f.flag, s)
-					return exitUsage
-				}
-				*f.ids = append(*f.ids, int(id))
-			}
-		}
+	rep := checkReport{Path: p.args[0], Entries: []checkEntry{}}
+	var ok bool
+	if rep.TrustedUIDs, rep.TrustedGIDs, ok = p.trustIDs("check", stdout, stderr); !ok {
+		return exitUsage
 	}
 	// The path comes from the auditor, not from the people audited: making
 	// it absolute against the working directory is what the auditor means.

@@ -42,39 +42,64 @@ func main() {
 
 // Exit statuses.
 const (
-	exitOK    = 0 // resolved inside the root; or secure
-	exitFail  = 1 // an escape or any other error; or insecure
+	exitOK    = 0 // resolved inside the root; secure; nothing found
+	exitFail  = 1 // an escape or a refusal; insecure; findings
 	exitUsage = 2 // bad command line
+	exitError = 2 // ROOT or PATH could not be read: no verdict
 )
 
 const usage = `usage: pathaudit resolve ROOT PATH [flags]
        pathaudit check PATH [flags]
+       pathaudit scan ROOT [flags]
+
+resolve  where PATH really leads inside the directory ROOT
+check    whether anyone untrusted can change the directory PATH or one above it
+scan     everything in the tree under ROOT that an auditor must see
+
+Exit status: 0 inside, secure or clean; 1 escape, insecure or findings;
+2 usage error, or ROOT or PATH could not be read. 'pathaudit COMMAND -h'
+lists the flags of COMMAND; --json prints one JSON object on standard
+output, whatever happens.
+`
+
+const resolveHelp = `usage: pathaudit resolve ROOT PATH [flags]
 
 resolve prints where PATH really leads inside the directory ROOT, every
-symlink followed, or why it cannot be resolved. Exit status 0 only when
-PATH stays inside ROOT, 1 on an escape or any other error.
+symlink followed. When the last components of PATH do not exist yet (a
+file about to be created), it resolves what exists and lists the rest.
+When PATH escapes, it names the link that led out and its text, or the
+".." that did.
 
-check judges the directory PATH and each directory above it (CERT
-FIO15-C): may anyone untrusted rename, replace or plant entries there?
-Root and the effective uid are trusted, plus the ids given. Exit status 0
-only when every directory is secure, 1 otherwise.
-
-Usage errors exit with status 2. Flags may come before or after the
+Exit status 0 when PATH stays inside ROOT (its missing tail, if any,
+holding no ".."), 1 on an escape or any other refusal, 2 on a usage error
+or when ROOT cannot be opened. Flags may come before or after the
 arguments; "--" ends them.
 
-resolve flags:
+flags:
   --in-root          read PATH as if ROOT were "/" (RESOLVE_IN_ROOT): ".."
                      stops at ROOT, absolute names and links start there
   --no-symlinks      refuse any symlink on the way
   --no-xdev          refuse to cross a mount point (bind mounts included)
   --resolver NAME    auto (default), openat2 or walk
   --json             print one JSON object instead of text
+  -h, --help         print this help
+`
 
-check flags:
+const checkHelp = `usage: pathaudit check PATH [flags]
+
+check judges the directory PATH and each directory above it (CERT
+FIO15-C): may anyone untrusted rename, replace or plant entries there?
+Root and the effective uid are trusted, plus the ids given. Every
+directory gets a verdict and the reason for it.
+
+Exit status 0 when every directory is secure, 1 when one is not, 2 on a
+usage error or when PATH cannot be walked. Flags may come before or after
+the arguments; "--" ends them.
+
+flags:
   --trust-uid N      trust user N too (repeat, or N,M,...)
   --trust-gid N      trust group N: its members may write (repeat, or N,M,...)
   --json             print one JSON object instead of text
-
   -h, --help         print this help
 `
 
@@ -94,7 +119,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runResolve(args[1:], stdout, stderr)
 	case "check":
 		return runCheck(args[1:], stdout, stderr)
+	case "scan":
+		return runScan(args[1:], stdout, stderr)
 	}
-	usageError(stderr, "unknown command %q", args[0])
-	return exitUsage
+	return usageFail("", args, stdout, stderr, "unknown command %q", args[0])
 }

@@ -39,7 +39,7 @@ type resolveReport struct {
 }
 
 func runResolve(args []string, stdout, stderr io.Writer) int {
-	p, code := resolveFlags.parseCommand("resolve", args, 2, "ROOT and PATH", stdout, stderr)
+	p, code := resolveFlags.parseCommand("resolve", resolveHelp, args, 2, "ROOT and PATH", stdout, stderr)
 	if p == nil {
 		return code
 	}
@@ -60,8 +60,7 @@ func runResolve(args []string, stdout, stderr io.Writer) int {
 	case "walk":
 		opts = append(opts, confine.WithResolver(confine.ResolverWalk))
 	default:
-		usageError(stderr, "resolve: --resolver must be auto, openat2 or walk, not %q", rep.Resolver)
-		return exitUsage
+		return usageFail("resolve", args, stdout, stderr, "--resolver must be auto, openat2 or walk, not %q", rep.Resolver)
 	}
 	if p.bools["in-root"] {
 		rep.Mode = "in-root"
