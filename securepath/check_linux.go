@@ -33,6 +33,7 @@ func checkDir(op, path string, p *Policy) (*checker, error) {
 		return nil, &fs.PathError{Op: op, Path: path, Err: err}
 	}
 	c.judgeTarget(c.top(), "target")
+	c.noteGroup(c.top())
 	return c, nil
 }
 
@@ -168,4 +169,17 @@ func writable(fd int, p *Policy) (string, error) {
 		why = append(why, open)
 	}
 	return strings.Join(why, ", "), nil
+}
+
+// noteGroup names a setgid directory whose group is neither trusted nor
+// the caller's: files created there take that group, so a mode with group
+// bits would give them to its members. Others cannot write the directory
+// for that, so the verdict stands; WriteFile gives its files the caller's
+// own group.
+func (c *checker) noteGroup(dir *dirItem) {
+	gid := dir.st.Gid
+	if dir.st.Mode&unix.S_ISGID == 0 || c.pol.trustedGID(gid) || int(gid) == os.Getegid() {
+		return
+	}
+	c.note(dir.idx, fmt.Sprintf("setgid with group %d, which is not trusted: files created here get that group unless their creator changes it", gid))
 }

@@ -77,6 +77,8 @@ func runHelper(name, arg string) int {
 			return 0
 		}
 		fmt.Println("OK")
+	case "replace-raced":
+		replaceRaced(arg)
 	default:
 		fmt.Println("ERROR unknown helper", name)
 	}
@@ -86,6 +88,17 @@ func runHelper(name, arg string) int {
 // runAs re-executes the test binary as uid/gid nobody running helper name
 // on arg and returns its first output word(s). It needs root.
 func runAs(t *testing.T, name, arg string) string {
+	t.Helper()
+	out, err := helperCmd(t, name, arg).CombinedOutput()
+	if err != nil {
+		t.Fatalf("helper %s %s: %v\n%s", name, arg, err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// helperCmd is the command that re-executes the test binary as uid/gid
+// nobody running helper name on arg.
+func helperCmd(t *testing.T, name, arg string) *exec.Cmd {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
@@ -105,11 +118,7 @@ func runAs(t *testing.T, name, arg string) string {
 	cmd := exec.Command(bin, "-test.run=^$")
 	cmd.Env = append(os.Environ(), helperEnv+"="+name, argEnv+"="+arg)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("helper %s %s: %v\n%s", name, arg, err, out)
-	}
-	return strings.TrimSpace(string(out))
+	return cmd
 }
 
 func requireRoot(t *testing.T) {

@@ -100,7 +100,8 @@ type Entry struct {
 	Verdict Verdict
 	// Reason says why the directory is insecure, and notes what does
 	// not change the verdict but matters for files created there (a
-	// default ACL). It is empty when there is nothing to say.
+	// default ACL; setgid with a group the Policy does not trust). It is
+	// empty when there is nothing to say.
 	Reason string
 	// DefaultACL reports a system.posix_acl_default attribute: files
 	// created in the directory may be more accessible than their mode
@@ -282,8 +283,12 @@ const (
 //
 // Replace does not preserve the replaced file's owner, group, extended
 // attributes or hard links: the new file is a new inode, owned by the
-// caller, with perm. A default ACL on the directory can still widen
-// access to the new file (Check reports such directories).
+// caller, with perm. Its group is the caller's effective gid, even in a
+// setgid directory, where a new file would take the directory's group
+// and perm's group bits would hand the secret to that group's members
+// (Check notes a setgid directory of a group the Policy does not trust).
+// A default ACL on the directory can still widen access to the new file
+// (Check reports such directories).
 //
 // WriteFile is meant for a Root from OpenDir: a secure directory, where
 // nobody untrusted can rename entries (in a sticky directory others
@@ -298,6 +303,10 @@ const (
 // name as it found it, since the entry there may as well be a concurrent
 // writer's. The same error is returned if another writer replaces or
 // removes name in the instant between the publishing and that check.
+// In a sticky directory (such as /tmp) another user's entry raced in at
+// name cannot be replaced (rename(2) fails with EPERM there): WriteFile
+// then returns an error matching confine.ErrSymlink when the entry is a
+// link and ErrInsecure otherwise, and the entry is left in place.
 //
 // If there is an error, it will be of type *fs.PathError. Outside Linux,
 // WriteFile returns errors.ErrUnsupported.

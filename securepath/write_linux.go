@@ -242,6 +242,9 @@ func (w *writer) tmpName() (string, error) {
 // fill gives the file exactly perm (fchmod on the fd: the umask applied
 // at creation does not), writes data and fsyncs it.
 func (w *writer) fill(data []byte) error {
+	if err := w.ownGroup(); err != nil {
+		return err
+	}
 	if err := unix.Fchmod(w.fd, w.perm); err != nil {
 		return err
 	}
@@ -260,6 +263,24 @@ func (w *writer) fill(data []byte) error {
 			return err
 		}
 	}
+}
+
+// ownGroup gives the file the caller's effective gid. In a setgid
+// directory a new file takes the directory's group, which the caller may
+// not trust: a root-owned 2755 directory of group 65534 is secure (no one
+// else can write it) and yet a secret created there with 0640 would be
+// readable by group 65534. The file is still unreachable (no name, or
+// mode 0, and the group bits are 0 until fchmod), so the change comes
+// before anyone could open it.
+func (w *writer) ownGroup() error {
+	var st unix.Stat_t
+	if err := sys.Fstat(w.fd, &st); err != nil {
+		return err
+	}
+	if egid := os.Getegid(); int(st.Gid) != egid {
+		return sys.Fchown(w.fd, -1, egid)
+	}
+	return nil
 }
 
 // publish gives the complete file its name. CreateOnly links it there,
@@ -303,18 +324,53 @@ func (w *writer) publish(mode WriteMode) error {
 	if beforePublish != nil {
 		beforePublish(w.tmp)
 	}
-	err := unix.Renameat(w.dirfd, w.tmp, w.dirfd, w.name)
-	switch err {
-	case nil:
-		// The rename moved the temporary name away. Nothing should be
-		// there now; if something is, removeTmp leaves it unless ours.
-		verr := w.verify()
-		w.removeTmp()
-		return verr
-	case unix.EISDIR, unix.ENOTEMPTY, unix.EEXIST:
-		return ErrNotRegular // a directory appeared at the name
+	for range maxTmpTries {
+		err := unix.Renameat(w.dirfd, w.tmp, w.dirfd, w.name)
+		switch err {
+		case nil:
+			// The rename moved the temporary name away. Nothing should
+			// be there now; if something is, removeTmp leaves it unless
+			// ours.
+			verr := w.verify()
+			w.removeTmp()
+			return verr
+		case unix.EISDIR, unix.ENOTEMPTY, unix.EEXIST:
+			return ErrNotRegular // a directory appeared at the name
+		case unix.EPERM:
+			if err = w.notOurs(); err == unix.ENOENT {
+				continue // the entry in the way is gone: try again
+			}
+		}
+		return err
 	}
-	return err
+	return fmt.Errorf("%w: others keep planting entries at the name in this sticky directory", ErrInsecure)
+}
+
+// notOurs explains an EPERM from the rename over the name. In a sticky
+// directory only the owner of an entry, the directory's owner and
+// CAP_FOWNER may replace it (rename(2): EPERM), so someone else's entry
+// appeared at the name after the first check: a link is ErrSymlink, as
+// it would have been then; anything else of another user is
+// ErrInsecure, since the directory lets others hold the name. ENOENT
+// means the entry has gone again (an attacker re-planting a link in a
+// loop) and the rename may be tried again; an entry of our own leaves
+// the EPERM as it is (an immutable file, a security module).
+func (w *writer) notOurs() error {
+	var st unix.Stat_t
+	switch err := sys.Fstatat(w.dirfd, w.name, &st, unix.AT_SYMLINK_NOFOLLOW); err {
+	case nil:
+	case unix.ENOENT:
+		return unix.ENOENT
+	default:
+		return unix.EPERM
+	}
+	switch {
+	case st.Mode&unix.S_IFMT == unix.S_IFLNK:
+		return resolve.ErrSymlink
+	case int(st.Uid) != os.Geteuid():
+		return fmt.Errorf("%w: the sticky directory keeps uid %d's entry at the name from being replaced", ErrInsecure, st.Uid)
+	}
+	return unix.EPERM
 }
 
 // nameTmp gives an O_TMPFILE a fresh temporary name, for the rename.

@@ -24,3 +24,18 @@ func Getdents(fd int, buf []byte) (int, error) {
 		}
 	}
 }
+
+// Fchown is fchown(2) with EINTR retried.
+func Fchown(fd, uid, gid int) error {
+	for {
+		if err := unix.Fchown(fd, uid, gid); err != unix.EINTR {
+			return err
+		}
+	}
+}
+
+// IsTerminal reports whether fd is a terminal: ioctl(TCGETS) succeeds.
+func IsTerminal(fd int) bool {
+	_, err := unix.IoctlGetTermios(fd, unix.TCGETS)
+	return err == nil
+}
