@@ -57,6 +57,8 @@ type walker struct {
 	hops  int
 
 	opened int // the fd of a direct open (walkOpts.direct), else -1
+
+	obs observer // Trace's, else nil
 }
 
 func (r *Resolver) newWalker() *walker {
@@ -221,6 +223,7 @@ func (w *walker) walkOnce(name string, o walkOpts) (missing string, err error) {
 			continue
 		case "..":
 			if len(w.stack) == 1 {
+				w.note(StepDotDot, comp, "", todo, w.r.root)
 				if w.r.mode == Beneath {
 					return "", ErrEscape
 				}
@@ -230,6 +233,7 @@ func (w *walker) walkOnce(name string, o walkOpts) (missing string, err error) {
 			if err := w.refill(); err != nil {
 				return "", err
 			}
+			w.note(StepDotDot, comp, "", todo, w.top().fd)
 			continue
 		}
 		parent := w.top()
@@ -244,9 +248,11 @@ func (w *walker) walkOnce(name string, o walkOpts) (missing string, err error) {
 					return "", err
 				}
 				w.push(entry{fd: fd, name: comp, mode: unix.S_IFDIR})
+				w.note(StepEnter, comp, "", todo, fd)
 				continue
 			}
 			if err != unix.ENOTDIR {
+				w.noteMissing(err, comp, todo)
 				return "", err
 			}
 		}
@@ -270,6 +276,7 @@ func (w *walker) walkOnce(name string, o walkOpts) (missing string, err error) {
 			return comp, nil
 		}
 		if err != nil {
+			w.noteMissing(err, comp, todo)
 			return "", err
 		}
 		var st unix.Stat_t
@@ -288,6 +295,7 @@ func (w *walker) walkOnce(name string, o walkOpts) (missing string, err error) {
 			if err != nil {
 				return "", err
 			}
+			w.note(StepLink, comp, target, todo, -1)
 			if target == "" {
 				return "", unix.ENOENT
 			}
@@ -312,6 +320,7 @@ func (w *walker) walkOnce(name string, o walkOpts) (missing string, err error) {
 			return "", unix.ENOTDIR
 		}
 		w.push(e)
+		w.note(StepEnter, comp, "", todo, fd)
 	}
 	if o.mustDir && w.top().mode&unix.S_IFMT != unix.S_IFDIR {
 		if o.create {
