@@ -124,6 +124,24 @@ func usageFail(cmd string, args []string, stdout, stderr io.Writer, format strin
 	return exitUsage
 }
 
+// helpReport is the JSON object printed for -h when --json was among the
+// arguments too.
+type helpReport struct {
+	Command string `json:"command"`
+	Help    string `json:"help"`
+}
+
+// writeHelp prints help on stdout, as text or, when args ask for --json,
+// as one JSON object. It returns exitOK.
+func writeHelp(cmd, help string, args []string, stdout io.Writer) int {
+	if wantsJSON(args) {
+		_ = writeJSON(stdout, helpReport{Command: cmd, Help: help})
+		return exitOK
+	}
+	io.WriteString(stdout, help)
+	return exitOK
+}
+
 // parseCommand parses the arguments of subcommand cmd, which takes exactly
 // nargs positional arguments (what names them in the error). On -h it
 // prints help, the subcommand's own usage; on a usage error it says so;
@@ -131,8 +149,7 @@ func usageFail(cmd string, args []string, stdout, stderr io.Writer, format strin
 func (fs flagSet) parseCommand(cmd, help string, args []string, nargs int, what string, stdout, stderr io.Writer) (*parsed, int) {
 	p, err := fs.parseArgs(args)
 	if errors.Is(err, errHelp) {
-		io.WriteString(stdout, help)
-		return nil, exitOK
+		return nil, writeHelp(cmd, help, args, stdout)
 	}
 	if err != nil {
 		return nil, usageFail(cmd, args, stdout, stderr, "%v", err)

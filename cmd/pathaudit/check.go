@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/pathguard/pathguard/securepath"
 )
@@ -68,7 +71,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 				Mode:       e.Mode.String(),
 				Perm:       fmt.Sprintf("%04o", unixPerm(e.Mode)),
 				Verdict:    e.Verdict.String(),
-				Reason:     e.Reason,
+				Reason:     reason(e, rep.TrustedUIDs, rep.TrustedGIDs),
 				DefaultACL: e.DefaultACL,
 			})
 		}
@@ -88,10 +91,49 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	} else {
 		rep.writeText(stdout)
 	}
-	if !rep.Secure {
+	switch {
+	case err != nil:
+		return exitError // no verdict: PATH could not be walked
+	case !rep.Secure:
 		return exitFail
 	}
 	return exitOK
+}
+
+// reason says why e got its verdict. securepath gives a reason for an
+// insecure directory and notes for some secure ones; a secure verdict is
+// explained here from the entry's owner and mode, by the rules Check
+// applied ("sticky, owner root"), with securepath's notes after it.
+func reason(e securepath.Entry, uids, gids []int) string {
+	if e.Verdict != securepath.Secure {
+		return e.Reason
+	}
+	var why []string
+	if e.Mode&fs.ModeSticky != 0 && e.Mode&0o022 != 0 {
+		why = append(why, "sticky")
+	}
+	switch {
+	case e.UID == 0:
+		why = append(why, "owner root")
+	case e.UID == os.Geteuid():
+		why = append(why, fmt.Sprintf("owner uid %d (the effective uid)", e.UID))
+	case slices.Contains(uids, e.UID):
+		why = append(why, fmt.Sprintf("owner uid %d (trusted)", e.UID))
+	default:
+		why = append(why, fmt.Sprintf("owner uid %d", e.UID))
+	}
+	switch {
+	case e.Mode&fs.ModeSticky != 0 && e.Mode&0o002 != 0:
+		why = append(why, "others may add and remove their own entries, not the one passed through")
+	case e.Mode&0o020 != 0 && slices.Contains(gids, e.GID):
+		why = append(why, fmt.Sprintf("writable by trusted group %d", e.GID))
+	case e.Mode&0o022 == 0:
+		why = append(why, "only the owner may write")
+	}
+	if e.Reason != "" {
+		why = append(why, e.Reason)
+	}
+	return strings.Join(why, ", ")
 }
 
 // unixPerm returns the permission bits of m with setuid, setgid and

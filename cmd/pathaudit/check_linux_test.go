@@ -49,13 +49,14 @@ func TestCheck(t *testing.T) {
 		flags  []string
 		secure bool
 		bad    string // the directory judged insecure, when not secure
+		why    string // in the secure target's reason
 		reason string
 	}{
-		{path: "ok", secure: true, reason: "0755, owned by us, all the way down"},
+		{path: "ok", secure: true, why: "only the owner may write", reason: "0755, owned by us, all the way down"},
 		{path: "open", bad: "open", reason: "world-writable target"},
 		{path: "open/below", bad: "open", reason: "world-writable ancestor, not sticky"},
 		{path: "group", bad: "group", reason: "group-writable, group not trusted"},
-		{path: "group", flags: []string{"--trust-gid", gid}, secure: true, reason: "group-writable by a trusted group"},
+		{path: "group", flags: []string{"--trust-gid", gid}, secure: true, why: "writable by trusted group " + gid, reason: "group-writable by a trusted group"},
 		{path: "group", flags: []string{"--trust-gid=" + gid + ",12345"}, secure: true, reason: "a list of trusted groups"},
 		{path: "sticky", bad: "sticky", reason: "sticky does not help the target itself"},
 		{path: "sticky/mine", secure: true, reason: "sticky ancestor, our entry in it"},
@@ -63,9 +64,17 @@ func TestCheck(t *testing.T) {
 	} {
 		args := append([]string{filepath.Join(base, tc.path)}, tc.flags...)
 		code, rep := runCheckJSON(t, args...)
+		for _, e := range rep.Entries {
+			if e.Reason == "" {
+				t.Errorf("%s: pathaudit check %q: %s is %s with no reason", tc.reason, args, e.Path, e.Verdict)
+			}
+		}
 		if tc.secure {
 			if code != exitOK || !rep.Secure || rep.Error != "" || len(rep.Entries) == 0 {
 				t.Errorf("%s: pathaudit check %q = %d, %+v; want 0, secure", tc.reason, args, code, rep)
+			}
+			if e := rep.Entries[len(rep.Entries)-1]; tc.why != "" && !strings.Contains(e.Reason, tc.why) {
+				t.Errorf("%s: pathaudit check %q: reason %q, want it to say %q", tc.reason, args, e.Reason, tc.why)
 			}
 			continue
 		}
@@ -121,8 +130,8 @@ func TestCheckText(t *testing.T) {
 	}
 }
 
-// TestCheckErrors: a path that cannot be walked is an error of check (1),
-// with no entries, never a verdict.
+// TestCheckErrors: a path that cannot be walked is an I/O error (2), with
+// no entries, never a verdict.
 func TestCheckErrors(t *testing.T) {
 	dir := testfs.New(t, "f=x", "loop => loop")
 	for _, tc := range []struct{ path, kind string }{
@@ -131,8 +140,8 @@ func TestCheckErrors(t *testing.T) {
 		{filepath.Join(dir, "loop"), "loop"},
 	} {
 		code, rep := runCheckJSON(t, tc.path)
-		if code != exitFail || rep.Secure || rep.ErrorKind != tc.kind || len(rep.Entries) != 0 {
-			t.Errorf("pathaudit check %q = %d, %+v; want 1, error_kind %q, no entries", tc.path, code, rep, tc.kind)
+		if code != exitError || rep.Secure || rep.ErrorKind != tc.kind || len(rep.Entries) != 0 {
+			t.Errorf("pathaudit check %q = %d, %+v; want 2, error_kind %q, no entries", tc.path, code, rep, tc.kind)
 		}
 	}
 }

@@ -73,3 +73,62 @@ func TestUsage(t *testing.T) {
 		}
 	}
 }
+
+// TestJSONAlways: with --json anywhere among the arguments, stdout holds
+// exactly one JSON object whatever happens: usage errors and help
+// included, with the exit status unchanged.
+func TestJSONAlways(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		want int
+		key  string // a field the object must have
+	}{
+		{[]string{"frobnicate", "--json"}, exitUsage, "error_kind"},
+		{[]string{"--json"}, exitUsage, "error_kind"},
+		{[]string{"resolve", dir, "--json"}, exitUsage, "error_kind"},
+		{[]string{"resolve", dir, "a", "--bogus", "--json"}, exitUsage, "error_kind"},
+		{[]string{"resolve", dir, "a", "--resolver", "magic", "--json"}, exitUsage, "error_kind"},
+		{[]string{"check", dir, "--trust-uid", "me", "--json"}, exitUsage, "error_kind"},
+		{[]string{"scan", "--json"}, exitUsage, "error_kind"},
+		{[]string{"scan", dir, "--trust-gid=x", "--json"}, exitUsage, "error_kind"},
+		{[]string{"resolve", "--json", "-h"}, exitOK, "help"},
+		{[]string{"scan", "--help", "--json"}, exitOK, "help"},
+		{[]string{"--help", "--json"}, exitOK, "help"},
+	} {
+		code, out, _ := runCmd(t, tc.args...)
+		var m map[string]any
+		dec := json.NewDecoder(strings.NewReader(out))
+		if err := dec.Decode(&m); err != nil || dec.More() {
+			t.Errorf("pathaudit %q: stdout is not one JSON object (%v): %q", tc.args, err, out)
+			continue
+		}
+		if code != tc.want {
+			t.Errorf("pathaudit %q = %d, want %d", tc.args, code, tc.want)
+		}
+		if _, ok := m[tc.key]; !ok {
+			t.Errorf("pathaudit %q: JSON %v lacks %q", tc.args, m, tc.key)
+		}
+	}
+}
+
+// TestHelpPerCommand: each subcommand's help lists only its own flags.
+func TestHelpPerCommand(t *testing.T) {
+	for cmd, tc := range map[string]struct{ has, lacks []string }{
+		"resolve": {[]string{"--in-root", "--trace", "--resolver"}, []string{"--trust-uid", "--no-xdev          list"}},
+		"check":   {[]string{"--trust-uid", "--trust-gid"}, []string{"--in-root", "--trace", "--no-xdev"}},
+		"scan":    {[]string{"--no-xdev", "--trust-uid"}, []string{"--in-root", "--trace", "--resolver"}},
+	} {
+		_, out, _ := runCmd(t, cmd, "-h")
+		for _, f := range tc.has {
+			if !strings.Contains(out, f) {
+				t.Errorf("pathaudit %s -h lacks %s", cmd, f)
+			}
+		}
+		for _, f := range tc.lacks {
+			if strings.Contains(out, f) {
+				t.Errorf("pathaudit %s -h mentions %s", cmd, f)
+			}
+		}
+	}
+}

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -41,6 +43,9 @@ var tree = []string{
 	"root/loop1 => loop2",
 	"root/loop2 => loop1",
 	"root/nl\nname=x",
+	"root/nest => deep/l1",
+	"root/deep/l1 => l2/x",
+	"root/deep/l2 => ../../..",
 }
 
 func TestResolve(t *testing.T) {
@@ -52,7 +57,9 @@ func TestResolve(t *testing.T) {
 				path     string
 				flags    []string
 				want     string // the resolved path; "" when an error is wanted
+				missing  string // the tail that does not exist yet
 				wantKind string // error_kind when an error is wanted
+				via      string // escape_via as "kind link -> target"
 				reason   string
 			}{
 				{path: "a/f", want: "a/f", reason: "a plain file"},
@@ -63,17 +70,22 @@ func TestResolve(t *testing.T) {
 				{path: "up", want: "a/f", reason: "a link whose text climbs back down"},
 				{path: "dot/dot/a", want: "a", reason: "a link to the root, twice"},
 				{path: "a/b/../../rel", want: "a/f", reason: "dot-dots then a link"},
-				{path: "..", wantKind: "escape", reason: "the parent of the root"},
-				{path: "a/../../outside/secret", wantKind: "escape", reason: "climbing out through a real directory"},
-				{path: "../root/a/f", wantKind: "escape", reason: "out and back in is still out (Beneath)"},
-				{path: "/a/f", wantKind: "escape", reason: "an absolute name (Beneath)"},
-				{path: "out", wantKind: "escape", reason: "a link leading outside"},
-				{path: "outdir/secret", wantKind: "escape", reason: "a directory link leading outside"},
-				{path: "outdir/", wantKind: "escape", reason: "link/ is still checked (CVE-2026-39822)"},
-				{path: "a/../../", wantKind: "escape", reason: "../ with a trailing slash (CVE-2025-22873)"},
-				{path: "abs", wantKind: "escape", reason: "an absolute link target (Beneath)"},
-				{path: "dangling", wantKind: "not-exist", reason: "a link to nothing"},
-				{path: "a/missing", wantKind: "not-exist", reason: "a missing component"},
+				{path: "..", wantKind: "escape", via: "dotdot", reason: "the parent of the root"},
+				{path: "a/../../outside/secret", wantKind: "escape", via: "dotdot", reason: "climbing out through a real directory"},
+				{path: "../root/a/f", wantKind: "escape", via: "dotdot", reason: "out and back in is still out (Beneath)"},
+				{path: "/a/f", wantKind: "escape", via: "absolute", reason: "an absolute name (Beneath)"},
+				{path: "out", wantKind: "escape", via: "link out -> ../outside/secret", reason: "a link leading outside"},
+				{path: "outdir/secret", wantKind: "escape", via: "link outdir -> ../outside", reason: "a directory link leading outside"},
+				{path: "outdir/", wantKind: "escape", via: "link outdir -> ../outside", reason: "link/ is still checked (CVE-2026-39822)"},
+				{path: "a/../../", wantKind: "escape", via: "dotdot", reason: "../ with a trailing slash (CVE-2025-22873)"},
+				{path: "abs", wantKind: "escape", via: "link abs -> /a/f", reason: "an absolute link target (Beneath)"},
+				{path: "dot/a/../..", wantKind: "escape", via: "dotdot", reason: "a .. of PATH after a link's text is used up"},
+				{path: "nest/x", wantKind: "escape", via: "link deep/l2 -> ../../..", reason: "the innermost link whose text holds the .."},
+				{path: "dangling", want: ".", missing: "nowhere", reason: "a link to nothing: creating it makes its target"},
+				{path: "a/missing", want: "a", missing: "missing", reason: "a missing component"},
+				{path: "a/new/deeper/f", want: "a", missing: "new/deeper/f", reason: "a future upload, several levels deep"},
+				{path: "rel/x", wantKind: "not-dir", reason: "a file where a directory is needed is no future upload"},
+				{path: "a/new/../../..", wantKind: "not-exist", reason: "a .. in the missing tail: no verdict"},
 				{path: "loop1", wantKind: "loop", reason: "a link loop"},
 				{path: "a/f/", wantKind: "not-dir", reason: "a trailing slash on a file"},
 				{path: "a\x00f", wantKind: "invalid", reason: "a NUL byte"},
@@ -86,22 +98,32 @@ func TestResolve(t *testing.T) {
 				{path: "../../a/f", flags: []string{"--in-root"}, want: "a/f", reason: "dot-dots are clamped at the root"},
 				{path: "/a/f", flags: []string{"--in-root"}, want: "a/f", reason: "an absolute name starts at the root"},
 				{path: "abs", flags: []string{"--in-root"}, want: "a/f", reason: "an absolute link starts at the root"},
-				{path: "out", flags: []string{"--in-root"}, wantKind: "not-exist", reason: "../outside is read as /outside in the root"},
+				{path: "out", flags: []string{"--in-root"}, want: ".", missing: "outside/secret", reason: "../outside is read as /outside in the root"},
 			} {
 				args := append([]string{"resolve", root, tc.path, "--resolver", res}, tc.flags...)
 				code, rep := runJSON(t, args...)
 				if tc.wantKind == "" {
-					if code != exitOK || !rep.Inside || rep.Resolved != tc.want || rep.Error != "" {
-						t.Errorf("%s: pathaudit %q = %d, %+v; want 0, resolved %q", tc.reason, args, code, rep, tc.want)
+					if code != exitOK || !rep.Inside || rep.Resolved != tc.want || rep.Missing != tc.missing || rep.Error != "" {
+						t.Errorf("%s: pathaudit %q = %d, %+v; want 0, resolved %q, missing %q", tc.reason, args, code, rep, tc.want, tc.missing)
 						continue
 					}
-					if want := filepath.Join(root, filepath.FromSlash(tc.want)); rep.Absolute != want {
+					if want := filepath.Join(root, filepath.FromSlash(tc.want), filepath.FromSlash(tc.missing)); rep.Absolute != want {
 						t.Errorf("%s: pathaudit %q: absolute %q, want %q", tc.reason, args, rep.Absolute, want)
 					}
 					continue
 				}
 				if code != exitFail || rep.Inside || rep.Resolved != "" || rep.Absolute != "" || rep.ErrorKind != tc.wantKind || rep.Error == "" {
 					t.Errorf("%s: pathaudit %q = %d, %+v; want 1, error_kind %q", tc.reason, args, code, rep, tc.wantKind)
+				}
+				var via string
+				if v := rep.EscapeVia; v != nil {
+					via = v.Kind
+					if v.Kind == "link" {
+						via += " " + v.Link + " -> " + v.Target
+					}
+				}
+				if via != tc.via {
+					t.Errorf("%s: pathaudit %q: escape_via %q, want %q", tc.reason, args, via, tc.via)
 				}
 				if rep.Escape != (tc.wantKind == "escape") {
 					t.Errorf("%s: pathaudit %q: escape %v, want %v", tc.reason, args, rep.Escape, tc.wantKind == "escape")
@@ -150,8 +172,8 @@ func TestResolveText(t *testing.T) {
 	}
 }
 
-// TestResolveBadRoot checks that a ROOT that cannot be opened is an error
-// of resolution (1), not of usage.
+// TestResolveBadRoot checks that a ROOT that cannot be opened is an I/O
+// error (2): no verdict on PATH.
 func TestResolveBadRoot(t *testing.T) {
 	dir := testfs.New(t, tree...)
 	for _, tc := range []struct {
@@ -161,7 +183,7 @@ func TestResolveBadRoot(t *testing.T) {
 		{filepath.Join(dir, "root", "a", "f"), "not-dir"},
 	} {
 		code, rep := runJSON(t, "resolve", tc.root, "x")
-		if code != exitFail || rep.Inside || rep.ErrorKind != tc.kind || rep.Escape {
+		if code != exitError || rep.Inside || rep.ErrorKind != tc.kind || rep.Escape {
 			t.Errorf("pathaudit resolve %q x = %d, %+v; want 1, error_kind %q", tc.root, code, rep, tc.kind)
 		}
 	}
@@ -200,5 +222,49 @@ func TestResolveProc(t *testing.T) {
 	// Without --no-xdev, the same name resolves.
 	if code, rep := runJSON(t, "resolve", "/", "proc/self/.."); code != exitOK || rep.Resolved != "proc" {
 		t.Errorf("pathaudit resolve / proc/self/.. = %d, %+v; want 0, resolved \"proc\"", code, rep)
+	}
+}
+
+// TestResolveTrace: --trace lists every step of the walk, in JSON and in
+// text, whatever the outcome, and the mount crossed on the way to /proc.
+func TestResolveTrace(t *testing.T) {
+	dir := testfs.New(t, tree...)
+	root := filepath.Join(dir, "root")
+	for _, tc := range []struct {
+		root, path string
+		want       string // the steps, "kind:name" each
+	}{
+		{root, "chain", "link:chain link:rel enter:a enter:f"},
+		{root, "a/b/../f", "enter:a enter:b dotdot:.. enter:f"},
+		{root, "nest/x", "link:nest enter:deep link:l1 link:l2 dotdot:.. dotdot:.."},
+		{root, "a/new/f", "enter:a missing:new"},
+		{"/", "proc/self", "enter:proc mount:proc link:self enter:" + strconv.Itoa(os.Getpid())},
+	} {
+		if tc.root == "/" {
+			var rootSt, procSt syscall.Stat_t
+			if syscall.Stat("/", &rootSt) != nil || syscall.Stat("/proc", &procSt) != nil || rootSt.Dev == procSt.Dev {
+				continue // no /proc mount of its own here
+			}
+		}
+		for _, res := range resolvers(t) {
+			_, rep := runJSON(t, "resolve", tc.root, tc.path, "--trace", "--resolver", res)
+			var got []string
+			for _, s := range rep.Trace {
+				got = append(got, s.Kind+":"+s.Name)
+			}
+			if strings.Join(got, " ") != tc.want {
+				t.Errorf("pathaudit resolve %s %s --trace --resolver %s: steps %q, want %q", tc.root, tc.path, res, strings.Join(got, " "), tc.want)
+			}
+		}
+	}
+	code, out, _ := runCmd(t, "resolve", root, "nest/x", "--trace")
+	for _, want := range []string{"trace:\n", "link     l2 -> ../../.., in deep\n", ".. at .: leaves ROOT\n", "via:      link deep/l2 -> ../../..\n"} {
+		if code != exitFail || !strings.Contains(out, want) {
+			t.Errorf("pathaudit resolve ROOT nest/x --trace = %d, stdout %q; want 1 and %q", code, out, want)
+		}
+	}
+	// Without --trace, no steps are shown.
+	if _, rep := runJSON(t, "resolve", root, "chain"); rep.Trace != nil {
+		t.Errorf("pathaudit resolve ROOT chain without --trace: trace %+v", rep.Trace)
 	}
 }
