@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/pathguard/pathguard/confine"
+	"github.com/pathguard/pathguard/internal/resolve"
 )
 
 // attacker is the uid that plants entries in the tests below: neither
@@ -187,5 +189,63 @@ func TestWriteFileSetgidDirOwnGroup(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestWriteFilePath: the path is split at its last slash, the directory
+// trusted as given (a link to it followed), the file itself never
+// reached through a link, and every error names the caller's path.
+func TestWriteFilePath(t *testing.T) {
+	dir := t.TempDir()
+	for _, e := range []struct{ name, target string }{{"dirlink", "sub"}, {"sub/link", "../victim"}} {
+		if e.name == "sub/link" {
+			if err := os.Mkdir(dir+"/sub", 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := os.Symlink(e.target, dir+"/"+e.name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(dir+"/victim", []byte("victim"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	for _, tc := range []struct {
+		path  string
+		mode  WriteMode
+		err   error // nil: written
+		where string
+	}{
+		{path: "plain", mode: CreateOnly, where: "plain"},
+		{path: dir + "/sub/abs", mode: CreateOnly, where: "sub/abs"},
+		{path: "dirlink/new", mode: CreateOnly, where: "sub/new"},
+		{path: "plain", mode: CreateOnly, err: fs.ErrExist},
+		{path: "plain", mode: Replace, where: "plain"},
+		{path: "sub/link", mode: Replace, err: confine.ErrSymlink},
+		{path: "dirlink/link", mode: CreateOnly, err: confine.ErrSymlink},
+		{path: "sub/", mode: Replace, err: syscall.EISDIR},
+		{path: "sub/..", mode: Replace, err: syscall.EISDIR},
+		{path: "missing/x", mode: CreateOnly, err: fs.ErrNotExist},
+		{path: "", mode: CreateOnly, err: resolve.ErrInvalid},
+	} {
+		err := WriteFilePath(tc.path, []byte("secret"), 0o600, tc.mode)
+		if tc.err != nil {
+			var pe *fs.PathError
+			if !errors.Is(err, tc.err) || !errors.As(err, &pe) || pe.Path != tc.path {
+				t.Errorf("WriteFilePath(%q, %d) = %v; want a *fs.PathError on %q matching %v", tc.path, tc.mode, err, tc.path, tc.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("WriteFilePath(%q, %d) = %v", tc.path, tc.mode, err)
+			continue
+		}
+		if b, err := os.ReadFile(dir + "/" + tc.where); err != nil || string(b) != "secret" {
+			t.Errorf("WriteFilePath(%q): %s holds %q, %v; want the secret", tc.path, tc.where, b, err)
+		}
+	}
+	if b, _ := os.ReadFile(dir + "/victim"); string(b) != "victim" {
+		t.Errorf("a link's target now holds %q", b)
 	}
 }

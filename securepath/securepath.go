@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"syscall"
 
 	"github.com/pathguard/pathguard/confine"
 	"github.com/pathguard/pathguard/internal/resolve"
@@ -324,6 +325,50 @@ func WriteFile(root *confine.Root, name string, data []byte, perm fs.FileMode, m
 		return &fs.PathError{Op: "writefile", Path: name, Err: fs.ErrInvalid}
 	}
 	return writeFile(root, name, data, perm, mode)
+}
+
+// WriteFilePath is WriteFile for a command line that was given a path:
+// it opens the directory that holds path as a confine.Root and writes the
+// last component there with WriteFile, so the file itself is never
+// reached through a symlink, while the directory, like the argument of
+// confine.OpenRoot, is trusted as given (links in it are followed, and it
+// is not judged: use OpenDir and WriteFile to judge it too).
+//
+// path is split at its last slash, not cleaned: "dir/" names a directory
+// and is refused with EISDIR rather than read as "dir", and a last
+// component of "." or ".." is EISDIR as well. A path with no slash is
+// written in the working directory. Errors are those of WriteFile and of
+// confine.OpenRoot for the directory, as an *fs.PathError that names path.
+func WriteFilePath(path string, data []byte, perm fs.FileMode, mode WriteMode) error {
+	fail := func(err error) error {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return &fs.PathError{Op: "writefile", Path: path, Err: err}
+	}
+	if errPlatform != nil {
+		return fail(errPlatform)
+	}
+	if err := resolve.Validate(path); err != nil {
+		return fail(err)
+	}
+	dir, name := ".", path
+	if i := strings.LastIndexByte(path, '/'); i >= 0 {
+		dir, name = path[:i+1], path[i+1:]
+	}
+	if name == "" || name == "." || name == ".." {
+		return fail(syscall.EISDIR)
+	}
+	root, err := confine.OpenRoot(dir)
+	if err != nil {
+		return fail(err)
+	}
+	defer root.Close()
+	if err := WriteFile(root, name, data, perm, mode); err != nil {
+		return fail(err)
+	}
+	return nil
 }
 
 // checkPath accepts absolute, valid paths only.
