@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -328,5 +330,68 @@ func checkTypes(t *testing.T, what string, m map[string]any, want map[string]str
 		if _, ok := want[k]; !ok {
 			t.Errorf("%s: unexpected field %q", what, k)
 		}
+	}
+}
+
+// openPTY returns both ends of a new pseudo-terminal, or skips.
+func openPTY(t *testing.T) (master, tty *os.File) {
+	t.Helper()
+	master, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Skipf("no pseudo-terminals: %v", err)
+	}
+	t.Cleanup(func() { master.Close() })
+	fd := int(master.Fd())
+	if err := unix.IoctlSetPointerInt(fd, unix.TIOCSPTLCK, 0); err != nil {
+		t.Skipf("unlockpt: %v", err)
+	}
+	n, err := unix.IoctlGetInt(fd, unix.TIOCGPTN)
+	if err != nil {
+		t.Skipf("ptsname: %v", err)
+	}
+	tty, err = os.OpenFile("/dev/pts/"+strconv.Itoa(n), os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Skipf("open the terminal: %v", err)
+	}
+	t.Cleanup(func() { tty.Close() })
+	return master, tty
+}
+
+// TestScanProgress: the progress line goes to standard error when it is
+// a terminal, and never with --json or when it is not one.
+func TestScanProgress(t *testing.T) {
+	_, root := plant(t)
+	master, tty := openPTY(t)
+	for _, tc := range []struct {
+		json bool
+		want bool
+	}{{false, true}, {true, false}} {
+		args := []string{"scan", root}
+		if tc.json {
+			args = append(args, "--json")
+		}
+		var out bytes.Buffer
+		run(args, &out, tty)
+		// A marker after whatever the scan wrote, so the read below
+		// always ends.
+		tty.WriteString("END\n")
+		got, err := bufio.NewReader(master).ReadString('D')
+		if err != nil {
+			t.Fatal(err)
+		}
+		has := strings.Contains(got, "entries, ")
+		if has != tc.want {
+			t.Errorf("pathaudit %q with a terminal on stderr: progress shown %v, want %v (%q)", args, has, tc.want, got)
+		}
+		if tc.want && !strings.Contains(got, "\r\x1b[K") {
+			t.Errorf("pathaudit %q: the progress line is never cleared: %q", args, got)
+		}
+		if strings.Contains(out.String(), "entries, ") {
+			t.Errorf("pathaudit %q: progress on stdout", args)
+		}
+	}
+	// Not a terminal: nothing on stderr.
+	if _, _, errOut := runCmd(t, "scan", root); errOut != "" {
+		t.Errorf("pathaudit scan with stderr not a terminal: stderr %q", errOut)
 	}
 }
