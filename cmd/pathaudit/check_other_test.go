@@ -15,7 +15,7 @@ func TestCheckUnsupported(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("stdout is not one JSON object: %v\n%s", err, out)
 	}
-	if code != exitFail || rep.Secure || rep.ErrorKind != "unsupported" {
-		t.Errorf("pathaudit check DIR = %d, %+v; want 1, error_kind \"unsupported\"", code, rep)
+	if code != exitError || rep.Secure || rep.ErrorKind != "unsupported" {
+		t.Errorf("pathaudit check DIR = %d, %+v; want 2, error_kind \"unsupported\"", code, rep)
 	}
 }

@@ -178,7 +178,9 @@ func resolveIn(rep *resolveReport, opts []confine.Option, trace bool) bool {
 	if escape {
 		rep.EscapeVia = escapeCause(rep.Path, steps)
 	}
-	return true
+	// Unsupported here (confine delegates to os.Root outside Linux): no
+	// verdict either.
+	return !errors.Is(err, errors.ErrUnsupported)
 }
 
 // escapeCause tells what made the walk in steps leave the root: its last

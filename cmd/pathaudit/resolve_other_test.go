@@ -13,7 +13,7 @@ import (
 func TestResolveUnsupported(t *testing.T) {
 	root := testfs.New(t, "a/f=x")
 	code, rep := runJSON(t, "resolve", root, "a/f")
-	if code != exitFail || rep.Inside || rep.ErrorKind != "unsupported" {
-		t.Errorf("pathaudit resolve ROOT a/f = %d, %+v; want 1, error_kind \"unsupported\"", code, rep)
+	if code != exitError || rep.Inside || rep.ErrorKind != "unsupported" {
+		t.Errorf("pathaudit resolve ROOT a/f = %d, %+v; want 2, error_kind \"unsupported\"", code, rep)
 	}
 }
