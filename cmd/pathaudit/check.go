@@ -83,13 +83,8 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 
-	if p.bools["json"] {
-		if err := writeJSON(stdout, rep); err != nil {
-			fmt.Fprintf(stderr, "pathaudit: %v\n", err)
-			return exitFail
-		}
-	} else {
-		rep.writeText(stdout)
+	if !emit(p.bools["json"], &rep, stdout, stderr) {
+		return exitError
 	}
 	switch {
 	case err != nil:

@@ -39,3 +39,18 @@ func writeJSON(w io.Writer, v any) error {
 	_, err := io.WriteString(w, out.String())
 	return err
 }
+
+// emit prints rep on stdout, as one JSON object when asJSON, else as its
+// text. A failure to write is reported on stderr, and emit returns false:
+// the caller exits with exitError, there being no verdict anyone saw.
+func emit(asJSON bool, rep interface{ writeText(io.Writer) }, stdout, stderr io.Writer) bool {
+	if !asJSON {
+		rep.writeText(stdout)
+		return true
+	}
+	if err := writeJSON(stdout, rep); err != nil {
+		fmt.Fprintf(stderr, "pathaudit: %v\n", err)
+		return false
+	}
+	return true
+}

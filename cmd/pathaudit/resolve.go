@@ -102,13 +102,8 @@ func runResolve(args []string, stdout, stderr io.Writer) int {
 
 	opened := resolveIn(&rep, opts, p.bools["trace"])
 
-	if p.bools["json"] {
-		if err := writeJSON(stdout, rep); err != nil {
-			fmt.Fprintf(stderr, "pathaudit: %v\n", err)
-			return exitFail
-		}
-	} else {
-		rep.writeText(stdout)
+	if !emit(p.bools["json"], &rep, stdout, stderr) {
+		return exitError
 	}
 	switch {
 	case !opened:

@@ -107,13 +107,8 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	scanTree(&rep, progress)
 	rep.Clean = rep.Error == "" && len(rep.Findings) == 0 && len(rep.Errors) == 0
 
-	if p.bools["json"] {
-		if err := writeJSON(stdout, rep); err != nil {
-			fmt.Fprintf(stderr, "pathaudit: %v\n", err)
-			return exitUsage
-		}
-	} else {
-		rep.writeText(stdout)
+	if !emit(p.bools["json"], &rep, stdout, stderr) {
+		return exitError
 	}
 	switch {
 	case rep.Error != "" || len(rep.Errors) > 0:
