@@ -9,7 +9,8 @@
 // confine.Root on the very descriptor it judged; [Open] runs the whole
 // flow (secure directory, resolve, validate against the root, open) in
 // one call; [WriteFile] writes secrets so that nothing is ever written
-// through a link and no partial file is ever seen.
+// through a link and no partial file is ever seen, and [WriteFilePath]
+// does the same for a command line that was given a path.
 //
 // # Threat model
 //

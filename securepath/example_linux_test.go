@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/pathguard/pathguard/confine"
 	"github.com/pathguard/pathguard/securepath"
@@ -70,4 +71,26 @@ func ExampleWriteFile() {
 	// mode: -rw-------
 	// create again, exists: true
 	// planted link refused: true
+}
+
+func ExampleWriteFilePath() {
+	dir, err := os.MkdirTemp("", "example")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	out := filepath.Join(dir, "credentials.json") // from --output-file
+
+	err = securepath.WriteFilePath(out, []byte(`{"token":"s3cret"}`), 0o600, securepath.CreateOnly)
+	fmt.Println("written:", err)
+	err = securepath.WriteFilePath(out, []byte(`{"token":"new"}`), 0o600, securepath.Replace)
+	fmt.Println("replaced:", err)
+
+	// A trailing slash names a directory, never the file "credentials.json".
+	err = securepath.WriteFilePath(out+"/", []byte("x"), 0o600, securepath.Replace)
+	fmt.Println("trailing slash, EISDIR:", errors.Is(err, syscall.EISDIR))
+	// Output:
+	// written: <nil>
+	// replaced: <nil>
+	// trailing slash, EISDIR: true
 }
