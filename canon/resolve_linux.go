@@ -15,10 +15,9 @@ import (
 // only and is closed on every path.
 func resolveInRoot(root, unsafePath string) (string, error) {
 	// O_PATH: the root only anchors lookups, it is never read, so no
-	// read permission on it is needed. O_CLOEXEC: sys adds it anyway; it
-	// is spelled out because a leaked descriptor on a root would outlive
-	// any check made on it.
-	fd, err := sys.Openat(unix.AT_FDCWD, root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	// read permission on it is needed. O_CLOEXEC is added by sys, the one
+	// place that adds it.
+	fd, err := sys.Openat(unix.AT_FDCWD, root, unix.O_PATH|unix.O_DIRECTORY, 0)
 	if err != nil {
 		return "", &fs.PathError{Op: "resolve", Path: root, Err: err}
 	}

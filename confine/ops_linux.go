@@ -70,7 +70,7 @@ func (r *root) mkdir(name string, perm fs.FileMode) error {
 	return r.withParent("mkdirat", name, unix.EEXIST, func(dirfd int, last string, _ bool) error {
 		// A trailing slash needs no care: mkdirat never follows the
 		// last component, and we pass it without the slash.
-		return ignoringEINTR(func() error { return unix.Mkdirat(dirfd, last, uint32(perm)) })
+		return sys.Mkdirat(dirfd, last, uint32(perm))
 	})
 }
 
@@ -142,7 +142,7 @@ func (r *root) mkdirStep(prefix string, perm fs.FileMode, final bool) (op string
 			return "mkdirat", err
 		}
 		err = r.parent(prefix, unix.ENOENT, func(dirfd int, last string, _ bool) error {
-			return ignoringEINTR(func() error { return unix.Mkdirat(dirfd, last, uint32(perm)) })
+			return sys.Mkdirat(dirfd, last, uint32(perm))
 		})
 		// EEXIST: made concurrently, or a dangling link whose target is
 		// not created: the second Open tells.
@@ -158,11 +158,11 @@ func (r *root) remove(name string) error {
 		if slash {
 			// "x/" must be a directory, and the entry itself, never
 			// what a link there leads to: rmdir of a link is ENOTDIR.
-			return ignoringEINTR(func() error { return unix.Unlinkat(dirfd, last, unix.AT_REMOVEDIR) })
+			return sys.Unlinkat(dirfd, last, unix.AT_REMOVEDIR)
 		}
-		err := ignoringEINTR(func() error { return unix.Unlinkat(dirfd, last, 0) })
+		err := sys.Unlinkat(dirfd, last, 0)
 		if err == unix.EISDIR {
-			err = ignoringEINTR(func() error { return unix.Unlinkat(dirfd, last, unix.AT_REMOVEDIR) })
+			err = sys.Unlinkat(dirfd, last, unix.AT_REMOVEDIR)
 		}
 		return err
 	})
@@ -195,7 +195,7 @@ func (r *root) removeAll(name string) error {
 // NoXDev a directory on another mount is refused before anything in it is
 // touched.
 func (r *root) removeAllAt(dirfd int, last string, _ bool) error {
-	err := ignoringEINTR(func() error { return unix.Unlinkat(dirfd, last, 0) })
+	err := sys.Unlinkat(dirfd, last, 0)
 	if err == nil || err == unix.ENOENT {
 		return nil
 	}
@@ -232,7 +232,7 @@ func (r *root) removeAllAt(dirfd int, last string, _ bool) error {
 		if err != nil && err != io.EOF {
 			return underlying(err)
 		}
-		err = ignoringEINTR(func() error { return unix.Unlinkat(dirfd, last, unix.AT_REMOVEDIR) })
+		err = sys.Unlinkat(dirfd, last, unix.AT_REMOVEDIR)
 		switch {
 		case err == nil || err == unix.ENOENT:
 			return nil
@@ -392,7 +392,7 @@ func (r *root) link(oldname, newname string) error {
 				return r.existsOr(newdir, newlast, newname, unix.ENOENT)
 			}
 			failed = oldname
-			return ignoringEINTR(func() error { return unix.Linkat(olddir, oldlast, newdir, newlast, 0) })
+			return sys.Linkat(olddir, oldlast, newdir, newlast, 0)
 		})
 	})
 	if err != nil {
@@ -458,7 +458,7 @@ func (r *root) symlink(target, name string) error {
 		if slash {
 			return r.existsOr(dirfd, last, name, unix.ENOENT)
 		}
-		return ignoringEINTR(func() error { return unix.Symlinkat(target, dirfd, last) })
+		return sys.Symlinkat(target, dirfd, last)
 	})
 }
 
@@ -536,7 +536,7 @@ func fchmodFd(fd int, mode uint32) error {
 	defer sys.Close(fdDir)
 	// fd/N is a magic link to the very inode fd holds; following it is
 	// the point here, and nothing but the fd table decides where it leads.
-	return ignoringEINTR(func() error { return unix.Fchmodat(fdDir, strconv.Itoa(fd), mode, 0) })
+	return sys.Fchmodat(fdDir, strconv.Itoa(fd), mode)
 }
 
 var proc struct {
@@ -619,16 +619,14 @@ func (r *root) chown(name string, uid, gid int, follow bool) error {
 	return r.withFd(op, name, !follow, func(fd int) error {
 		// AT_SYMLINK_NOFOLLOW with AT_EMPTY_PATH: act on fd itself,
 		// which is the link only for Lchown.
-		return ignoringEINTR(func() error {
-			return unix.Fchownat(fd, "", uid, gid, unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW)
-		})
+		return sys.Fchownat(fd, "", uid, gid, unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW)
 	})
 }
 
 func (r *root) chtimes(name string, atime, mtime time.Time) error {
 	ts := []unix.Timespec{timespec(atime), timespec(mtime)}
 	return r.withFd("utimensat", name, false, func(fd int) error {
-		return ignoringEINTR(func() error { return unix.UtimesNanoAt(fd, "", ts, unix.AT_EMPTY_PATH) })
+		return sys.UtimensatFd(fd, ts)
 	})
 }
 
@@ -638,14 +636,6 @@ func timespec(t time.Time) unix.Timespec {
 		return unix.Timespec{Sec: 0, Nsec: unix.UTIME_OMIT}
 	}
 	return unix.NsecToTimespec(t.UnixNano())
-}
-
-func ignoringEINTR(fn func() error) error {
-	for {
-		if err := fn(); err != unix.EINTR {
-			return err
-		}
-	}
 }
 
 // readDirFile reads up to n entries (all if n <= 0) of the directory f,

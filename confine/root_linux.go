@@ -58,7 +58,7 @@ func newRootFromFile(f *os.File, o options) (*root, error) {
 	if f == nil {
 		return nil, &fs.PathError{Op: "dup", Path: "", Err: fs.ErrInvalid}
 	}
-	fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, 0)
+	fd, err := sys.Dup(int(f.Fd()))
 	runtime.KeepAlive(f)
 	if err != nil {
 		return nil, &fs.PathError{Op: "dup", Path: f.Name(), Err: err}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"runtime"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -50,7 +51,7 @@ func check(path string, p *Policy) (*Report, error) {
 // confine.NewRoot duplicates the descriptor, so the Root is the directory
 // that was judged, never a second lookup by name.
 func rootOn(op, path string, fd int, opts []confine.Option) (*confine.Root, error) {
-	nfd, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
+	nfd, err := sys.Dup(fd)
 	if err != nil {
 		return nil, &fs.PathError{Op: op, Path: path, Err: err}
 	}
@@ -133,7 +134,9 @@ func open(dir, unsafePath string, p *Policy, opts []confine.Option) (*os.File, e
 		return nil, err
 	}
 	var got unix.Stat_t
-	if err := unix.Fstat(int(f.Fd()), &got); err != nil {
+	err = sys.Fstat(int(f.Fd()), &got)
+	runtime.KeepAlive(f)
+	if err != nil {
 		f.Close()
 		return fail(err)
 	}

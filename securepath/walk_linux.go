@@ -339,17 +339,12 @@ func readACLs(fd int) (access, def bool, err error) {
 
 func hasXattr(fd int, attr string) (bool, error) {
 	var buf [1]byte
-	_, err := unix.Fgetxattr(fd, attr, buf[:0])
+	_, err := sys.Fgetxattr(fd, attr, buf[:0])
 	if err == unix.EBADF {
 		if err = procOK(); err != nil {
 			return false, err
 		}
-		for {
-			_, err = unix.Getxattr("/proc/self/fd/"+strconv.Itoa(fd), attr, buf[:0])
-			if err != unix.EINTR {
-				break
-			}
-		}
+		_, err = sys.Getxattr("/proc/self/fd/"+strconv.Itoa(fd), attr, buf[:0])
 	}
 	switch err {
 	case nil, unix.ERANGE:

@@ -220,7 +220,7 @@ func (w *writer) removeTmp() {
 		return
 	}
 	if ok, _ := w.ours(w.tmp); ok {
-		_ = unix.Unlinkat(w.dirfd, w.tmp, 0)
+		_ = sys.Unlinkat(w.dirfd, w.tmp, 0)
 	}
 	w.tmp = ""
 }
@@ -245,24 +245,13 @@ func (w *writer) fill(data []byte) error {
 	if err := w.ownGroup(); err != nil {
 		return err
 	}
-	if err := unix.Fchmod(w.fd, w.perm); err != nil {
+	if err := sys.Fchmod(w.fd, w.perm); err != nil {
 		return err
 	}
-	for len(data) > 0 {
-		n, err := unix.Write(w.fd, data)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		data = data[n:]
+	if err := sys.WriteAll(w.fd, data); err != nil {
+		return err
 	}
-	for {
-		if err := unix.Fsync(w.fd); err != unix.EINTR {
-			return err
-		}
-	}
+	return sys.Fsync(w.fd)
 }
 
 // ownGroup gives the file the caller's effective gid. In a setgid
@@ -298,7 +287,7 @@ func (w *writer) publish(mode WriteMode) error {
 			if beforePublish != nil {
 				beforePublish(w.tmp)
 			}
-			err = unix.Linkat(w.dirfd, w.tmp, w.dirfd, w.name, 0)
+			err = sys.Linkat(w.dirfd, w.tmp, w.dirfd, w.name, 0)
 		}
 		if err == unix.EEXIST {
 			// Tell a link from a file, as the check before did.
@@ -325,7 +314,7 @@ func (w *writer) publish(mode WriteMode) error {
 		beforePublish(w.tmp)
 	}
 	for range maxTmpTries {
-		err := unix.Renameat(w.dirfd, w.tmp, w.dirfd, w.name)
+		err := sys.Renameat2(w.dirfd, w.tmp, w.dirfd, w.name, 0)
 		switch err {
 		case nil:
 			// The rename moved the temporary name away. Nothing should
@@ -400,7 +389,7 @@ func (w *writer) nameTmp() error {
 // inode the fd holds.
 func (w *writer) linkFd(name string) error {
 	if !noEmptyPathLink {
-		err := unix.Linkat(w.fd, "", w.dirfd, name, unix.AT_EMPTY_PATH)
+		err := sys.Linkat(w.fd, "", w.dirfd, name, unix.AT_EMPTY_PATH)
 		if err != unix.ENOENT && err != unix.EPERM {
 			return err
 		}
@@ -408,7 +397,7 @@ func (w *writer) linkFd(name string) error {
 	if err := procOK(); err != nil {
 		return err
 	}
-	return unix.Linkat(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(w.fd), w.dirfd, name, unix.AT_SYMLINK_FOLLOW)
+	return sys.Linkat(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(w.fd), w.dirfd, name, unix.AT_SYMLINK_FOLLOW)
 }
 
 // cleanup removes the temporary name, if it still has one and it is

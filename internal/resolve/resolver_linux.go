@@ -100,7 +100,7 @@ func (r *Resolver) Child(dir int) (*Resolver, error) {
 }
 
 func (r *Resolver) probe() error {
-	fd, err := openat2(r.root, ".", &unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: r.resolveFlags()})
+	fd, err := openat2(r.root, ".", &unix.OpenHow{Flags: unix.O_PATH, Resolve: r.resolveFlags()})
 	if err == nil {
 		sys.Close(fd)
 	}
@@ -228,7 +228,7 @@ func (r *Resolver) reprobe() bool {
 
 // openat2 is the fast path: one system call straight to the final flags.
 func (r *Resolver) openat2(name string, flags int, perm uint32) (int, error) {
-	how := unix.OpenHow{Flags: uint64(flags) | unix.O_CLOEXEC, Resolve: r.resolveFlags()}
+	how := unix.OpenHow{Flags: uint64(flags), Resolve: r.resolveFlags()}
 	// openat2 refuses a mode without O_CREAT or O_TMPFILE, which openat
 	// ignores.
 	if flags&unix.O_CREAT != 0 || flags&unix.O_TMPFILE == unix.O_TMPFILE {
@@ -279,7 +279,7 @@ func (r *Resolver) classifyEXDEV(name string, flags uint64) error {
 		}
 		return ErrEscape
 	}
-	how := unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: r.resolveFlags() &^ unix.RESOLVE_NO_XDEV}
+	how := unix.OpenHow{Flags: unix.O_PATH, Resolve: r.resolveFlags() &^ unix.RESOLVE_NO_XDEV}
 	if flags&unix.O_NOFOLLOW != 0 || flags&(unix.O_CREAT|unix.O_EXCL) == unix.O_CREAT|unix.O_EXCL {
 		how.Flags |= unix.O_NOFOLLOW
 	}

@@ -349,7 +349,7 @@ func (w *walker) readLink(e entry, parent *entry, last bool) (string, error) {
 			return "", err
 		}
 		const sticky = unix.S_ISVTX | unix.S_IWOTH
-		if pst.Mode&sticky == sticky && e.uid != pst.Uid && int(e.uid) != fsuid() {
+		if pst.Mode&sticky == sticky && e.uid != pst.Uid && int(e.uid) != sys.Fsuid() {
 			return "", unix.EACCES
 		}
 	}
@@ -406,14 +406,6 @@ var protectedSymlinks = func() bool {
 		protectedVal = err != nil || strings.TrimSpace(string(b)) != "0"
 	})
 	return protectedVal
-}
-
-// fsuid returns the filesystem uid, which is what the kernel compares a
-// link's owner with. setfsuid(-1) changes nothing (-1 is never a valid
-// uid) and returns the current value.
-func fsuid() int {
-	uid, _ := unix.SetfsuidRetUid(-1)
-	return uid
 }
 
 // walkOpen is the walk backend's Open.

@@ -42,12 +42,7 @@ func Openat2(dirfd int, path string, how *unix.OpenHow) (int, error) {
 
 // Openat is openat(2) with O_CLOEXEC added and EINTR retried.
 func Openat(dirfd int, path string, flags int, mode uint32) (int, error) {
-	for {
-		fd, err := unix.Openat(dirfd, path, flags|unix.O_CLOEXEC, mode)
-		if err != unix.EINTR {
-			return fd, err
-		}
-	}
+	return retryFd(func() (int, error) { return unix.Openat(dirfd, path, flags|unix.O_CLOEXEC, mode) })
 }
 
 // OpenPath opens path relative to dirfd with O_PATH|O_NOFOLLOW: a handle on
@@ -56,31 +51,124 @@ func OpenPath(dirfd int, path string) (int, error) {
 	return Openat(dirfd, path, unix.O_PATH|unix.O_NOFOLLOW, 0)
 }
 
-// Fstat is fstat(2) with EINTR retried.
-func Fstat(fd int, st *unix.Stat_t) error {
+// retry is the one EINTR rule of this package: a call interrupted by a
+// signal before it did anything is made again, as package os does. Every
+// wrapper but Close goes through it.
+func retry(call func() error) error {
 	for {
-		if err := unix.Fstat(fd, st); err != unix.EINTR {
+		if err := call(); err != unix.EINTR {
 			return err
 		}
 	}
+}
+
+// retryFd is retry for calls that return a value (an fd, a count).
+func retryFd(call func() (int, error)) (int, error) {
+	for {
+		n, err := call()
+		if err != unix.EINTR {
+			return n, err
+		}
+	}
+}
+
+// Fstat is fstat(2) with EINTR retried.
+func Fstat(fd int, st *unix.Stat_t) error {
+	return retry(func() error { return unix.Fstat(fd, st) })
 }
 
 // Fstatat is fstatat(2) with EINTR retried.
 func Fstatat(dirfd int, path string, st *unix.Stat_t, flags int) error {
-	for {
-		if err := unix.Fstatat(dirfd, path, st, flags); err != unix.EINTR {
-			return err
-		}
-	}
+	return retry(func() error { return unix.Fstatat(dirfd, path, st, flags) })
 }
 
 // Fstatfs is fstatfs(2) with EINTR retried.
 func Fstatfs(fd int, st *unix.Statfs_t) error {
-	for {
-		if err := unix.Fstatfs(fd, st); err != unix.EINTR {
+	return retry(func() error { return unix.Fstatfs(fd, st) })
+}
+
+// Mkdirat is mkdirat(2) with EINTR retried.
+func Mkdirat(dirfd int, path string, mode uint32) error {
+	return retry(func() error { return unix.Mkdirat(dirfd, path, mode) })
+}
+
+// Unlinkat is unlinkat(2) with EINTR retried.
+func Unlinkat(dirfd int, path string, flags int) error {
+	return retry(func() error { return unix.Unlinkat(dirfd, path, flags) })
+}
+
+// Linkat is linkat(2) with EINTR retried.
+func Linkat(olddirfd int, oldpath string, newdirfd int, newpath string, flags int) error {
+	return retry(func() error { return unix.Linkat(olddirfd, oldpath, newdirfd, newpath, flags) })
+}
+
+// Symlinkat is symlinkat(2) with EINTR retried.
+func Symlinkat(target string, dirfd int, path string) error {
+	return retry(func() error { return unix.Symlinkat(target, dirfd, path) })
+}
+
+// Fchmodat is fchmodat(2) (the old call, without flags: it always follows
+// a final link) with EINTR retried.
+func Fchmodat(dirfd int, path string, mode uint32) error {
+	return retry(func() error { return unix.Fchmodat(dirfd, path, mode, 0) })
+}
+
+// Fchmod is fchmod(2) with EINTR retried.
+func Fchmod(fd int, mode uint32) error {
+	return retry(func() error { return unix.Fchmod(fd, mode) })
+}
+
+// Fchownat is fchownat(2) with EINTR retried.
+func Fchownat(dirfd int, path string, uid, gid, flags int) error {
+	return retry(func() error { return unix.Fchownat(dirfd, path, uid, gid, flags) })
+}
+
+// UtimensatFd is utimensat(fd, "", ts, AT_EMPTY_PATH) with EINTR retried:
+// the times of the inode fd refers to, an O_PATH fd included.
+func UtimensatFd(fd int, ts []unix.Timespec) error {
+	return retry(func() error { return unix.UtimesNanoAt(fd, "", ts, unix.AT_EMPTY_PATH) })
+}
+
+// Fsync is fsync(2) with EINTR retried.
+func Fsync(fd int) error {
+	return retry(func() error { return unix.Fsync(fd) })
+}
+
+// WriteAll writes all of p to fd with write(2), EINTR retried, short
+// writes continued.
+func WriteAll(fd int, p []byte) error {
+	for len(p) > 0 {
+		n, err := retryFd(func() (int, error) { return unix.Write(fd, p) })
+		if err != nil {
 			return err
 		}
+		p = p[n:]
 	}
+	return nil
+}
+
+// Fgetxattr is fgetxattr(2) with EINTR retried.
+func Fgetxattr(fd int, attr string, dest []byte) (int, error) {
+	return retryFd(func() (int, error) { return unix.Fgetxattr(fd, attr, dest) })
+}
+
+// Getxattr is getxattr(2) with EINTR retried.
+func Getxattr(path, attr string, dest []byte) (int, error) {
+	return retryFd(func() (int, error) { return unix.Getxattr(path, attr, dest) })
+}
+
+// Dup is fcntl(F_DUPFD_CLOEXEC): a new fd on the same open file, with
+// O_CLOEXEC, as every fd this package hands out.
+func Dup(fd int) (int, error) {
+	return retryFd(func() (int, error) { return unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0) })
+}
+
+// Fsuid returns the filesystem uid, which is what the kernel compares a
+// link's owner with for fs.protected_symlinks. setfsuid(-1) changes
+// nothing (-1 is never a valid uid) and returns the current value.
+func Fsuid() int {
+	uid, _ := unix.SetfsuidRetUid(-1)
+	return uid
 }
 
 // Readlinkat is readlinkat(2) returning the whole target, however long:
@@ -89,11 +177,7 @@ func Fstatfs(fd int, st *unix.Statfs_t) error {
 func Readlinkat(dirfd int, path string) (string, error) {
 	for size := 256; ; size *= 2 {
 		buf := make([]byte, size)
-		n, err := unix.Readlinkat(dirfd, path, buf)
-		if err == unix.EINTR {
-			size /= 2
-			continue
-		}
+		n, err := retryFd(func() (int, error) { return unix.Readlinkat(dirfd, path, buf) })
 		if err != nil {
 			return "", err
 		}
@@ -108,11 +192,7 @@ func Readlinkat(dirfd int, path string) (string, error) {
 
 // Renameat2 is renameat2(2) with EINTR retried.
 func Renameat2(olddirfd int, oldpath string, newdirfd int, newpath string, flags uint) error {
-	for {
-		if err := unix.Renameat2(olddirfd, oldpath, newdirfd, newpath, flags); err != unix.EINTR {
-			return err
-		}
-	}
+	return retry(func() error { return unix.Renameat2(olddirfd, oldpath, newdirfd, newpath, flags) })
 }
 
 // Fchmodat2 is the fchmodat2(2) system call (Linux 6.6+), called directly:
@@ -123,15 +203,13 @@ func Fchmodat2(dirfd int, path string, mode uint32, flags int) error {
 	if err != nil {
 		return err
 	}
-	for {
+	return retry(func() error {
 		_, _, e := unix.Syscall6(unix.SYS_FCHMODAT2, uintptr(dirfd), uintptr(unsafe.Pointer(p)), uintptr(mode), uintptr(flags), 0, 0)
-		if e != unix.EINTR {
-			if e != 0 {
-				return e
-			}
-			return nil
+		if e != 0 {
+			return e
 		}
-	}
+		return nil
+	})
 }
 
 // MountID returns the mount id of the mount fd lies on: statx's
@@ -142,10 +220,7 @@ func Fchmodat2(dirfd int, path string, mode uint32, flags int) error {
 func MountID(fd int) (uint64, error) {
 	var stx unix.Statx_t
 	for _, mask := range []int{unix.STATX_MNT_ID_UNIQUE, unix.STATX_MNT_ID} {
-		err := unix.Statx(fd, "", unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW, mask, &stx)
-		if err == unix.EINTR {
-			return MountID(fd)
-		}
+		err := retry(func() error { return unix.Statx(fd, "", unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW, mask, &stx) })
 		if err != nil {
 			break
 		}
