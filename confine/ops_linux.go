@@ -50,13 +50,13 @@ func (r *root) withParent(op, name string, dotErr error, fn func(dirfd int, last
 // parent is withParent without the reference count or the wrapping, for
 // callers that hold the Root already (Rename, Link).
 func (r *root) parent(name string, dotErr error, fn func(dirfd int, last string, slash bool) error) error {
-	dirfd, last, slash, err := r.res.Parent(name)
+	dirfd, last, slash, err := r.eng.Parent(name)
 	if err != nil {
 		return err
 	}
 	defer sys.Close(dirfd)
 	if last == "." || last == ".." {
-		fd, err := r.res.Open(name, unix.O_PATH|unix.O_DIRECTORY, 0)
+		fd, err := r.eng.Open(name, unix.O_PATH|unix.O_DIRECTORY, 0)
 		if err != nil {
 			return err
 		}
@@ -124,7 +124,7 @@ func (r *root) mkdirAll(name string, perm fs.FileMode) error {
 func (r *root) mkdirStep(prefix string, perm fs.FileMode, final bool) (op string, err error) {
 	existed := false
 	for try := 0; ; try++ {
-		fd, err := r.res.Open(prefix, unix.O_PATH|unix.O_DIRECTORY, 0)
+		fd, err := r.eng.Open(prefix, unix.O_PATH|unix.O_DIRECTORY, 0)
 		switch {
 		case err == nil:
 			sys.Close(fd)
@@ -216,7 +216,7 @@ func (r *root) removeAllAt(dirfd int, last string, _ bool) error {
 		default:
 			return err
 		}
-		if err := r.res.CheckMount(fd); err != nil {
+		if err := r.eng.CheckMount(fd); err != nil {
 			sys.Close(fd)
 			return err
 		}
@@ -303,7 +303,7 @@ func (r *root) rename(oldname, newname string) error {
 			if err := sys.Fstatat(olddir, oldlast, &ost, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 				return err
 			}
-			fd, err := r.res.Open(newname, unix.O_PATH|unix.O_DIRECTORY, 0)
+			fd, err := r.eng.Open(newname, unix.O_PATH|unix.O_DIRECTORY, 0)
 			if err != nil {
 				return err
 			}
@@ -328,7 +328,7 @@ func (r *root) rename(oldname, newname string) error {
 			if sys.Fstatat(newdir, newlast, &nst, unix.AT_SYMLINK_NOFOLLOW) != nil || nst.Mode&unix.S_IFMT != unix.S_IFDIR {
 				return errDotName
 			}
-			fd, err := r.res.Open(oldname, unix.O_PATH|unix.O_DIRECTORY, 0)
+			fd, err := r.eng.Open(oldname, unix.O_PATH|unix.O_DIRECTORY, 0)
 			if err != nil {
 				return err
 			}
@@ -369,7 +369,7 @@ func (r *root) link(oldname, newname string) error {
 			// no hard link to a directory can be made, and the link
 			// itself is not what the name says. As linkat(2) does, an
 			// existing new name is reported first (EEXIST).
-			fd, err := r.res.Open(oldname, unix.O_PATH|unix.O_DIRECTORY, 0)
+			fd, err := r.eng.Open(oldname, unix.O_PATH|unix.O_DIRECTORY, 0)
 			if err != nil {
 				return err
 			}
@@ -403,7 +403,7 @@ func (r *root) link(oldname, newname string) error {
 
 // isLink reports whether name's final component is a symlink.
 func (r *root) isLink(name string) bool {
-	fd, err := r.res.Open(name, unix.O_PATH|unix.O_NOFOLLOW, 0)
+	fd, err := r.eng.Open(name, unix.O_PATH|unix.O_NOFOLLOW, 0)
 	if err != nil {
 		return false
 	}
@@ -415,7 +415,7 @@ func (r *root) isLink(name string) bool {
 // exists reports whether name resolves to an entry (not following a
 // final link) inside the root.
 func (r *root) exists(name string) bool {
-	fd, err := r.res.Open(name, unix.O_PATH|unix.O_NOFOLLOW, 0)
+	fd, err := r.eng.Open(name, unix.O_PATH|unix.O_NOFOLLOW, 0)
 	if err != nil {
 		return false
 	}
@@ -437,7 +437,7 @@ func (r *root) existsOr(dirfd int, last, name string, err error) error {
 	case unix.S_IFDIR:
 		return unix.EEXIST
 	case unix.S_IFLNK:
-		fd, err := r.res.Open(name, unix.O_PATH|unix.O_DIRECTORY, 0)
+		fd, err := r.eng.Open(name, unix.O_PATH|unix.O_DIRECTORY, 0)
 		if err != nil {
 			return err
 		}
@@ -473,7 +473,7 @@ func (r *root) withFd(op, name string, nofollow bool, fn func(fd int) error) err
 	if nofollow {
 		flags |= unix.O_NOFOLLOW
 	}
-	fd, err := r.res.Open(name, flags, 0)
+	fd, err := r.eng.Open(name, flags, 0)
 	if err != nil {
 		return &fs.PathError{Op: op, Path: name, Err: err}
 	}

@@ -22,7 +22,7 @@ import (
 type root struct {
 	name string
 	opts options
-	res  *resolve.Resolver
+	eng  *resolve.Engine
 
 	mu      sync.Mutex
 	fd      int
@@ -49,7 +49,7 @@ func openRoot(dir string, o options) (*root, error) {
 	if err != nil {
 		return nil, &fs.PathError{Op: "openat", Path: dir, Err: err}
 	}
-	return newRoot(dir, fd, o, func(fd int) (*resolve.Resolver, error) {
+	return newRoot(dir, fd, o, func(fd int) (*resolve.Engine, error) {
 		return resolve.New(fd, o.mode, o.flags, backendOf(o.resolver))
 	})
 }
@@ -63,19 +63,19 @@ func newRootFromFile(f *os.File, o options) (*root, error) {
 	if err != nil {
 		return nil, &fs.PathError{Op: "dup", Path: f.Name(), Err: err}
 	}
-	return newRoot(f.Name(), fd, o, func(fd int) (*resolve.Resolver, error) {
+	return newRoot(f.Name(), fd, o, func(fd int) (*resolve.Engine, error) {
 		return resolve.New(fd, o.mode, o.flags, backendOf(o.resolver))
 	})
 }
 
 // newRoot takes ownership of fd.
-func newRoot(name string, fd int, o options, mk func(int) (*resolve.Resolver, error)) (*root, error) {
-	res, err := mk(fd)
+func newRoot(name string, fd int, o options, mk func(int) (*resolve.Engine, error)) (*root, error) {
+	eng, err := mk(fd)
 	if err != nil {
 		sys.Close(fd)
 		return nil, &fs.PathError{Op: "openat", Path: name, Err: err}
 	}
-	r := &root{name: name, opts: o, res: res, fd: fd}
+	r := &root{name: name, opts: o, eng: eng, fd: fd}
 	// As os.Root does, a Root dropped without Close releases its
 	// descriptor. The cleanup is attached to the inner root, which every
 	// operation in flight keeps reachable, so it never runs during one;
@@ -117,7 +117,7 @@ func (r *root) close() error {
 }
 
 func (r *root) resolver() Resolver {
-	if r.res.Backend() == resolve.Walk {
+	if r.eng.Backend() == resolve.Walk {
 		return ResolverWalk
 	}
 	return ResolverOpenat2
@@ -133,7 +133,7 @@ func (r *root) openFile(name string, flag int, perm fs.FileMode) (*os.File, erro
 		return nil, &fs.PathError{Op: "openat", Path: name, Err: err}
 	}
 	defer r.decref()
-	fd, err := r.res.Open(name, flag, uint32(perm))
+	fd, err := r.eng.Open(name, flag, uint32(perm))
 	if err != nil {
 		return nil, &fs.PathError{Op: "openat", Path: name, Err: err}
 	}
@@ -145,11 +145,11 @@ func (r *root) openRoot(name string) (*root, error) {
 		return nil, &fs.PathError{Op: "openat", Path: name, Err: err}
 	}
 	defer r.decref()
-	fd, err := r.res.Open(name, unix.O_PATH|unix.O_DIRECTORY, 0)
+	fd, err := r.eng.Open(name, unix.O_PATH|unix.O_DIRECTORY, 0)
 	if err != nil {
 		return nil, &fs.PathError{Op: "openat", Path: name, Err: err}
 	}
-	return newRoot(r.joinName(name), fd, r.opts, r.res.Child)
+	return newRoot(r.joinName(name), fd, r.opts, r.eng.Child)
 }
 
 func (r *root) stat(name string, follow bool) (fs.FileInfo, error) {
@@ -162,7 +162,7 @@ func (r *root) stat(name string, follow bool) (fs.FileInfo, error) {
 		return nil, &fs.PathError{Op: op, Path: name, Err: err}
 	}
 	defer r.decref()
-	fd, err := r.res.Open(name, flags, 0)
+	fd, err := r.eng.Open(name, flags, 0)
 	if err != nil {
 		return nil, &fs.PathError{Op: op, Path: name, Err: err}
 	}
@@ -187,7 +187,7 @@ func (r *root) readDir(name string) ([]fs.DirEntry, error) {
 		return nil, &fs.PathError{Op: "readdirent", Path: name, Err: err}
 	}
 	defer r.decref()
-	fd, err := r.res.Open(name, unix.O_RDONLY|unix.O_DIRECTORY, 0)
+	fd, err := r.eng.Open(name, unix.O_RDONLY|unix.O_DIRECTORY, 0)
 	if err != nil {
 		return nil, &fs.PathError{Op: "openat", Path: name, Err: err}
 	}
@@ -217,7 +217,7 @@ func (r *root) resolvePath(name string) (string, error) {
 		return "", &fs.PathError{Op: "resolve", Path: name, Err: err}
 	}
 	defer r.decref()
-	p, err := r.res.Resolve(name)
+	p, err := r.eng.Resolve(name)
 	if err != nil {
 		return "", &fs.PathError{Op: "resolve", Path: name, Err: err}
 	}

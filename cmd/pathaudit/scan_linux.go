@@ -40,7 +40,7 @@ const statxMask = unix.STATX_BASIC_STATS | unix.STATX_MNT_ID
 type scanner struct {
 	rep      *scanReport
 	pol      *securepath.Policy
-	res      *resolve.Resolver
+	res      *resolve.Engine
 	buf      []byte
 	progress io.Writer
 	next     time.Time // when to draw the progress line again

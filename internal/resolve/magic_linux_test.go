@@ -13,7 +13,7 @@ import (
 // kernel makes before RESOLVE_NO_MAGICLINKS, must not tell the backends
 // apart.
 func TestMagicLinkOfAnotherProcess(t *testing.T) {
-	for key, r := range newResolvers(t, "/proc", 0) {
+	for key, r := range newEngines(t, "/proc", 0) {
 		for _, name := range []string{"1/root", "1/root/", "1/exe", "1/cwd", "1/root/etc/passwd", "1/task/1/root"} {
 			for _, flags := range []int{unix.O_PATH, unix.O_RDONLY} {
 				fd, err := r.Open(name, flags, 0)

@@ -59,7 +59,7 @@ func TestProtectedSymlinks(t *testing.T) {
 		{"pub/mid", unix.EACCES, "the same link as the trailing component is"},
 		{"pub/mid/", unix.EACCES, "link/ is still the trailing link"},
 	}
-	for key, r := range newResolvers(t, dir, 0) {
+	for key, r := range newEngines(t, dir, 0) {
 		for _, c := range cases {
 			fd, err := r.Open(c.name, unix.O_RDONLY, 0)
 			if err == nil {
@@ -85,7 +85,7 @@ func TestProtectedSymlinksBeforeNoSymlinks(t *testing.T) {
 	if err := os.Lchown(filepath.Join(dir, "pub/theirs"), 65534, 65534); err != nil {
 		t.Fatal(err)
 	}
-	for key, r := range newResolvers(t, dir, NoSymlinks) {
+	for key, r := range newEngines(t, dir, NoSymlinks) {
 		fd, err := r.Open("pub/theirs", unix.O_RDONLY, 0)
 		if err == nil {
 			unix.Close(fd)

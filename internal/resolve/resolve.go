@@ -63,16 +63,6 @@ const (
 	Walk
 )
 
-func (b Backend) String() string {
-	switch b {
-	case Openat2:
-		return "openat2"
-	case Walk:
-		return "walk"
-	}
-	return "auto"
-}
-
 const (
 	// maxPath is PATH_MAX, which counts the terminating NUL: a name of
 	// 4096 bytes or more can never be passed to the kernel.

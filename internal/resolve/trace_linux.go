@@ -96,7 +96,7 @@ func (w *walker) noteMissing(err error, comp string, todo []string) {
 // an error the steps taken so far are returned with it: the last one
 // names what failed (the ".." or the link that escaped, the component
 // missing).
-func (r *Resolver) Trace(name string) (string, []Step, error) {
+func (r *Engine) Trace(name string) (string, []Step, error) {
 	if err := r.check(name); err != nil {
 		return "", nil, err
 	}

@@ -53,7 +53,7 @@ func TestTrace(t *testing.T) {
 		{name: "dl/z", want: "link:dl>nothere/y@. missing:nothere@.+y/z", isErr: syscall.ENOENT},
 		{name: "a/new/deeper", want: "enter:a@a missing:new@a+deeper", isErr: syscall.ENOENT},
 	} {
-		for key, r := range newResolvers(t, dir, 0) {
+		for key, r := range newEngines(t, dir, 0) {
 			if r.Mode() != tc.mode {
 				continue
 			}
@@ -69,7 +69,7 @@ func TestTrace(t *testing.T) {
 				} else if err != nil || path != tc.path {
 					t.Errorf("Trace(%q) = %q, %v; want %q", tc.name, path, err, tc.path)
 				}
-				// The walk traced must agree with the Resolver's own answer.
+				// The walk traced must agree with the Engine's own answer.
 				rp, rerr := r.Resolve(tc.name)
 				if rp != path || fmt.Sprint(rerr) != fmt.Sprint(err) {
 					t.Errorf("Resolve(%q) = %q, %v; Trace says %q, %v", tc.name, rp, rerr, path, err)

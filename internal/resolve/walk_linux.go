@@ -50,7 +50,7 @@ type entry struct {
 }
 
 type walker struct {
-	r     *Resolver
+	r     *Engine
 	stack []entry // stack[0] is the root: fd r.root, never closed here
 	held  int     // fds held in stack[1:]
 	low   int     // stack[1:low] have been released
@@ -61,7 +61,7 @@ type walker struct {
 	obs observer // Trace's, else nil
 }
 
-func (r *Resolver) newWalker() *walker {
+func (r *Engine) newWalker() *walker {
 	w := &walker{r: r, low: 1, opened: -1}
 	w.stack = append(w.stack, entry{fd: r.root, name: ".", mode: unix.S_IFDIR})
 	return w
@@ -202,7 +202,7 @@ func pushComponents(todo []string, p string) []string {
 func (w *walker) walk(name string, o walkOpts) (missing string, err error) {
 	missing, err = w.walkOnce(name, o)
 	if err == ErrCrossDevice && w.r.mode == Beneath {
-		c := (&Resolver{root: w.r.root, mode: Beneath, flags: w.r.flags &^ NoXDev}).newWalker()
+		c := (&Engine{root: w.r.root, mode: Beneath, flags: w.r.flags &^ NoXDev}).newWalker()
 		if _, cerr := c.walkOnce(name, o); cerr == ErrEscape {
 			err = ErrEscape
 		}
@@ -409,7 +409,7 @@ var protectedSymlinks = func() bool {
 }
 
 // walkOpen is the walk backend's Open.
-func (r *Resolver) walkOpen(name string, flags int, perm uint32) (int, error) {
+func (r *Engine) walkOpen(name string, flags int, perm uint32) (int, error) {
 	excl := flags&(unix.O_CREAT|unix.O_EXCL) == unix.O_CREAT|unix.O_EXCL
 	o := walkOpts{
 		follow: flags&unix.O_NOFOLLOW == 0 && !excl,
@@ -433,7 +433,7 @@ func (r *Resolver) walkOpen(name string, flags int, perm uint32) (int, error) {
 
 // walkOpenOnce resolves name and opens its final entry; EAGAIN means the
 // entry changed under it and the whole lookup should be run again.
-func (r *Resolver) walkOpenOnce(name string, flags int, perm uint32, o walkOpts) (int, error) {
+func (r *Engine) walkOpenOnce(name string, flags int, perm uint32, o walkOpts) (int, error) {
 	w := r.newWalker()
 	defer w.close()
 	missing, err := w.walk(name, o)

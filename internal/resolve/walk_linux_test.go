@@ -16,23 +16,23 @@ import (
 	"github.com/pathguard/pathguard/internal/testfs"
 )
 
-// newResolvers opens dir and returns a Resolver per backend and mode, all on
+// newEngines opens dir and returns an Engine per backend and mode, all on
 // the same held fd.
-func newResolvers(t *testing.T, dir string, flags Flags) map[string]*Resolver {
+func newEngines(t *testing.T, dir string, flags Flags) map[string]*Engine {
 	t.Helper()
 	fd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { unix.Close(fd) })
-	m := map[string]*Resolver{}
+	m := map[string]*Engine{}
 	for _, mode := range []Mode{Beneath, InRoot} {
 		for _, b := range []Backend{Openat2, Walk} {
 			r, err := New(fd, mode, flags, b)
 			if err != nil {
 				t.Fatalf("New(%v, %v): %v", mode, b, err)
 			}
-			m[mode.String()+"/"+b.String()] = r
+			m[mode.String()+"/"+backendName[b]] = r
 		}
 	}
 	return m
@@ -77,7 +77,7 @@ func TestDeepDotDot(t *testing.T) {
 		strings.Repeat("d/", 280) + "abs/../../top":       "abs",
 		down + strings.Repeat("../", 300) + "mid/..":      "ENOTDIR",
 	}
-	rs := newResolvers(t, root, 0)
+	rs := newEngines(t, root, 0)
 	for _, name := range slices.Sorted(maps.Keys(names)) {
 		if len(name) >= maxPath {
 			t.Fatalf("test name too long: %d", len(name))
@@ -162,7 +162,7 @@ func retrying[T any](call func() (T, error)) (T, error) {
 }
 
 // openRetrying is r.Open through retrying.
-func openRetrying(r *Resolver, name string, flags int) (int, error) {
+func openRetrying(r *Engine, name string, flags int) (int, error) {
 	return retrying(func() (int, error) { return r.Open(name, flags, 0) })
 }
 
@@ -181,3 +181,6 @@ func errName(err error) string {
 	}
 	return "err:" + err.Error()
 }
+
+// backendName names a backend in test keys.
+var backendName = map[Backend]string{Auto: "auto", Openat2: "openat2", Walk: "walk"}

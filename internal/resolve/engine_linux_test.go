@@ -37,7 +37,7 @@ func TestParent(t *testing.T) {
 		{name: "a/b/f/x", wantErr: syscall.ENOTDIR},
 		{name: "", wantErr: ErrInvalid},
 	}
-	rs := newResolvers(t, root+"/r", 0)
+	rs := newEngines(t, root+"/r", 0)
 	want := map[string][2]uint64{}
 	for _, d := range []string{".", "a", "a/b"} {
 		fd, err := unix.Open(root+"/r/"+d, unix.O_PATH|unix.O_CLOEXEC, 0)
@@ -95,7 +95,7 @@ func TestOpenFlags(t *testing.T) {
 		{"d", unix.O_WRONLY, syscall.EISDIR},
 		{"ld/", unix.O_PATH | unix.O_NOFOLLOW, nil},
 	}
-	rs := newResolvers(t, root, 0)
+	rs := newEngines(t, root, 0)
 	for key, r := range rs {
 		for _, c := range cases {
 			fd, err := r.Open(c.name, c.flags, 0o600)
@@ -125,7 +125,7 @@ func TestCreateTrailingSlash(t *testing.T) {
 		{"../outside/new/", ErrEscape, unix.EISDIR, "an escape by .. is an escape before EISDIR"},
 		{"out/new/", ErrEscape, unix.EISDIR, "an escape by a link is an escape before EISDIR"},
 	}
-	for key, r := range newResolvers(t, filepath.Join(dir, "root"), 0) {
+	for key, r := range newEngines(t, filepath.Join(dir, "root"), 0) {
 		for _, c := range cases {
 			fd, err := r.Open(c.name, unix.O_CREAT|unix.O_WRONLY, 0o644)
 			if err == nil {
@@ -153,7 +153,7 @@ func TestCreateTrailingSlash(t *testing.T) {
 // backends; to a directory, EISDIR as well; to nothing, EISDIR.
 func TestCreateThroughSlashLink(t *testing.T) {
 	dir := testfs.New(t, "file=F", "d/", "tofile => file/", "todir => d/", "tonew => new/")
-	for key, r := range newResolvers(t, dir, 0) {
+	for key, r := range newEngines(t, dir, 0) {
 		for _, name := range []string{"tofile", "todir", "tonew"} {
 			fd, err := r.Open(name, unix.O_CREAT|unix.O_WRONLY, 0o644)
 			if err == nil {

@@ -14,7 +14,7 @@ import (
 // replace it (SetOpenat2ForTest) to prove the fallback to walk.
 var openat2 = sys.Openat2
 
-// SetOpenat2ForTest replaces the openat2 call used by every Resolver and
+// SetOpenat2ForTest replaces the openat2 call used by every Engine and
 // returns a function that restores it. It exists for tests in other
 // packages (a refused openat2 must make Auto fall back to walk) and must
 // not be used otherwise.
@@ -24,10 +24,10 @@ func SetOpenat2ForTest(fn func(dirfd int, path string, how *unix.OpenHow) (int, 
 	return func() { openat2 = old }
 }
 
-// Resolver resolves names beneath one held directory fd. It does not own
-// that fd: the caller keeps it open for as long as the Resolver is used.
-// A Resolver is safe for concurrent use.
-type Resolver struct {
+// Engine resolves names beneath one held directory fd. It does not own
+// that fd: the caller keeps it open for as long as the Engine is used.
+// An Engine is safe for concurrent use.
+type Engine struct {
 	root    int
 	mode    Mode
 	flags   Flags
@@ -37,12 +37,12 @@ type Resolver struct {
 	probeMu sync.Mutex
 }
 
-// New returns a Resolver for the directory fd root. With Auto, a probe
-// (openat2 of "." with the Resolver's own resolve flags) chooses openat2
+// New returns an Engine for the directory fd root. With Auto, a probe
+// (openat2 of "." with the Engine's own resolve flags) chooses openat2
 // unless the kernel lacks it (ENOSYS) or a seccomp filter refuses it
 // (EPERM); with Openat2 the probe must succeed.
-func New(root int, mode Mode, flags Flags, backend Backend) (*Resolver, error) {
-	r := &Resolver{root: root, mode: mode, flags: flags}
+func New(root int, mode Mode, flags Flags, backend Backend) (*Engine, error) {
+	r := &Engine{root: root, mode: mode, flags: flags}
 	var st unix.Stat_t
 	if err := sys.Fstat(root, &st); err != nil {
 		return nil, err
@@ -85,21 +85,21 @@ func New(root int, mode Mode, flags Flags, backend Backend) (*Resolver, error) {
 }
 
 // Backend reports the backend in use: Openat2 or Walk.
-func (r *Resolver) Backend() Backend { return Backend(r.backend.Load()) }
+func (r *Engine) Backend() Backend { return Backend(r.backend.Load()) }
 
-// Mode reports the Resolver's mode.
-func (r *Resolver) Mode() Mode { return r.mode }
+// Mode reports the Engine's mode.
+func (r *Engine) Mode() Mode { return r.mode }
 
-// Flags reports the Resolver's flags.
-func (r *Resolver) Flags() Flags { return r.flags }
+// Flags reports the Engine's flags.
+func (r *Engine) Flags() Flags { return r.flags }
 
-// Child returns a Resolver for the directory fd dir (not owned) with the
+// Child returns an Engine for the directory fd dir (not owned) with the
 // same mode, flags and backend.
-func (r *Resolver) Child(dir int) (*Resolver, error) {
+func (r *Engine) Child(dir int) (*Engine, error) {
 	return New(dir, r.mode, r.flags, r.Backend())
 }
 
-func (r *Resolver) probe() error {
+func (r *Engine) probe() error {
 	fd, err := openat2(r.root, ".", &unix.OpenHow{Flags: unix.O_PATH, Resolve: r.resolveFlags()})
 	if err == nil {
 		sys.Close(fd)
@@ -107,10 +107,10 @@ func (r *Resolver) probe() error {
 	return err
 }
 
-// resolveFlags is the openat2 resolve mask for the Resolver's policy.
+// resolveFlags is the openat2 resolve mask for the Engine's policy.
 // RESOLVE_NO_MAGICLINKS is always set: a magic link's target is decided by
 // the kernel, not by the link's text, and can lead anywhere.
-func (r *Resolver) resolveFlags() uint64 {
+func (r *Engine) resolveFlags() uint64 {
 	f := uint64(unix.RESOLVE_NO_MAGICLINKS)
 	if r.mode == InRoot {
 		f |= unix.RESOLVE_IN_ROOT
@@ -131,7 +131,7 @@ func (r *Resolver) resolveFlags() uint64 {
 // unless flags has O_NOFOLLOW (O_PATH|O_NOFOLLOW returns the link itself)
 // or O_CREAT|O_EXCL. A trailing slash requires a directory and follows a
 // final link; O_CREAT with a trailing slash is EISDIR.
-func (r *Resolver) Open(name string, flags int, perm uint32) (int, error) {
+func (r *Engine) Open(name string, flags int, perm uint32) (int, error) {
 	if err := r.check(name); err != nil {
 		return -1, err
 	}
@@ -146,7 +146,7 @@ func (r *Resolver) Open(name string, flags int, perm uint32) (int, error) {
 // refuses with EISDIR. The name is still resolved first (O_PATH, nothing
 // created) so that one that leads outside, through a refused link or
 // across a mount is reported as such, as any other lookup of it would be.
-func (r *Resolver) createDir(name string) error {
+func (r *Engine) createDir(name string) error {
 	fd, err := r.open(name, unix.O_PATH, 0)
 	if err == nil {
 		sys.Close(fd)
@@ -158,7 +158,7 @@ func (r *Resolver) createDir(name string) error {
 }
 
 // check validates name and refuses absolute names in Beneath mode.
-func (r *Resolver) check(name string) error {
+func (r *Engine) check(name string) error {
 	if err := Validate(name); err != nil {
 		return err
 	}
@@ -170,14 +170,14 @@ func (r *Resolver) check(name string) error {
 
 // mapErr makes the two backends fail alike: under NoSymlinks every ELOOP
 // comes from a refused link.
-func (r *Resolver) mapErr(err error) error {
+func (r *Engine) mapErr(err error) error {
 	if err == unix.ELOOP && r.flags&NoSymlinks != 0 {
 		return ErrSymlink
 	}
 	return err
 }
 
-func (r *Resolver) open(name string, flags int, perm uint32) (int, error) {
+func (r *Engine) open(name string, flags int, perm uint32) (int, error) {
 	if r.Backend() == Openat2 {
 		fd, err := r.openat2(name, flags, perm)
 		if err == unix.EACCES && r.meetsMagicLink(name, flags) {
@@ -203,7 +203,7 @@ func (r *Resolver) open(name string, flags int, perm uint32) (int, error) {
 // openat2 says EACCES for another process's root or exe where the walk,
 // which decides magic links before anything else, says ELOOP. Asking the
 // walk keeps the two backends alike; it is only called on EACCES.
-func (r *Resolver) meetsMagicLink(name string, flags int) bool {
+func (r *Engine) meetsMagicLink(name string, flags int) bool {
 	excl := flags&(unix.O_CREAT|unix.O_EXCL) == unix.O_CREAT|unix.O_EXCL
 	w := r.newWalker()
 	defer w.close()
@@ -212,7 +212,7 @@ func (r *Resolver) meetsMagicLink(name string, flags int) bool {
 }
 
 // reprobe runs the probe again and switches to walk if openat2 is gone.
-func (r *Resolver) reprobe() bool {
+func (r *Engine) reprobe() bool {
 	r.probeMu.Lock()
 	defer r.probeMu.Unlock()
 	if r.Backend() == Walk {
@@ -227,7 +227,7 @@ func (r *Resolver) reprobe() bool {
 }
 
 // openat2 is the fast path: one system call straight to the final flags.
-func (r *Resolver) openat2(name string, flags int, perm uint32) (int, error) {
+func (r *Engine) openat2(name string, flags int, perm uint32) (int, error) {
 	how := unix.OpenHow{Flags: uint64(flags), Resolve: r.resolveFlags()}
 	// openat2 refuses a mode without O_CREAT or O_TMPFILE, which openat
 	// ignores.
@@ -272,7 +272,7 @@ func (r *Resolver) openat2(name string, flags int, perm uint32) (int, error) {
 // InRoot mode nothing the name says can escape, so an EXDEV is the
 // kernel's final check failing under a concurrent rename: EAGAIN, to be
 // retried.
-func (r *Resolver) classifyEXDEV(name string, flags uint64) error {
+func (r *Engine) classifyEXDEV(name string, flags uint64) error {
 	if r.flags&NoXDev == 0 {
 		if r.mode == InRoot {
 			return unix.EAGAIN
@@ -298,8 +298,8 @@ func (r *Resolver) classifyEXDEV(name string, flags uint64) error {
 
 // CheckMount refuses the fd of a directory reached by the caller's own
 // walk (RemoveAll's descent) when it lies on another mount than the root
-// and the Resolver has NoXDev: ErrCrossDevice. Without NoXDev it is nil.
-func (r *Resolver) CheckMount(fd int) error {
+// and the Engine has NoXDev: ErrCrossDevice. Without NoXDev it is nil.
+func (r *Engine) CheckMount(fd int) error {
 	return (&walker{r: r}).checkMount(fd)
 }
 
@@ -309,7 +309,7 @@ func (r *Resolver) CheckMount(fd int) error {
 // system call (unlinkat, mkdirat, renameat2, symlinkat, linkat). The last
 // component is never followed here. last may be "." or ".." when name
 // ends so; slash reports a trailing slash on name.
-func (r *Resolver) Parent(name string) (dirfd int, last string, slash bool, err error) {
+func (r *Engine) Parent(name string) (dirfd int, last string, slash bool, err error) {
 	if err := r.check(name); err != nil {
 		return -1, "", false, err
 	}
@@ -334,7 +334,7 @@ func (r *Resolver) Parent(name string) (dirfd int, last string, slash bool, err 
 // path is built from the walk's own components (never read back from
 // /proc); with the openat2 backend the kernel's answer is also opened and
 // must be the same inode, or the lookup is retried.
-func (r *Resolver) Resolve(name string) (string, error) {
+func (r *Engine) Resolve(name string) (string, error) {
 	if err := r.check(name); err != nil {
 		return "", err
 	}
