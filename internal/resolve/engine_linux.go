@@ -2,7 +2,6 @@ package resolve
 
 import (
 	"strings"
-	"sync"
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
@@ -18,11 +17,25 @@ var openat2 = sys.Openat2
 // returns a function that restores it. It exists for tests in other
 // packages (a refused openat2 must make Auto fall back to walk) and must
 // not be used otherwise.
+// Restoring also forgets what the replacement taught openat2Gone.
 func SetOpenat2ForTest(fn func(dirfd int, path string, how *unix.OpenHow) (int, error)) (restore func()) {
 	old := openat2
 	openat2 = fn
-	return func() { openat2 = old }
+	return func() {
+		openat2 = old
+		openat2Gone.Store(false)
+	}
 }
+
+// openat2Gone is the one place that knows whether openat2 can be used: it
+// is set, for the whole process, when a probe (openat2 of a Root's "."
+// with that Root's resolve flags, see Engine.probe) fails with ENOSYS
+// (the kernel lacks it) or EPERM (a seccomp filter refuses it). Only a
+// probe sets it, never a lookup's own failure: an attacker who can make
+// one lookup fail must not be able to choose the backend ("no
+// downgrade"). It is never cleared: a kernel does not gain a system call,
+// and a seccomp filter cannot be removed.
+var openat2Gone atomic.Bool
 
 // Engine resolves names beneath one held directory fd. It does not own
 // that fd: the caller keeps it open for as long as the Engine is used.
@@ -33,8 +46,9 @@ type Engine struct {
 	flags   Flags
 	rootMnt uint64 // the root's mount id, for NoXDev
 
-	backend atomic.Uint32 // Openat2 or Walk, never Auto
-	probeMu sync.Mutex
+	// walkOnly is set for an Engine forced to the walk backend; any
+	// other uses openat2 until openat2Gone says it is gone.
+	walkOnly bool
 }
 
 // New returns an Engine for the directory fd root. With Auto, a probe
@@ -59,24 +73,18 @@ func New(root int, mode Mode, flags Flags, backend Backend) (*Engine, error) {
 	}
 	switch backend {
 	case Walk:
-		r.backend.Store(uint32(Walk))
+		r.walkOnly = true
 	case Openat2:
 		if err := r.probe(); err != nil {
 			return nil, err
 		}
-		r.backend.Store(uint32(Openat2))
 	default:
-		// sys remembers a system-wide ENOSYS or seccomp EPERM; otherwise
-		// this Root's own probe decides.
-		if sys.Openat2Absent() {
-			r.backend.Store(uint32(Walk))
+		if openat2Gone.Load() {
 			break
 		}
 		switch err := r.probe(); err {
-		case nil:
-			r.backend.Store(uint32(Openat2))
-		case unix.ENOSYS, unix.EPERM:
-			r.backend.Store(uint32(Walk))
+		case nil, unix.ENOSYS, unix.EPERM:
+			// openat2, or the walk now that openat2Gone says so.
 		default:
 			return nil, err
 		}
@@ -85,7 +93,12 @@ func New(root int, mode Mode, flags Flags, backend Backend) (*Engine, error) {
 }
 
 // Backend reports the backend in use: Openat2 or Walk.
-func (r *Engine) Backend() Backend { return Backend(r.backend.Load()) }
+func (r *Engine) Backend() Backend {
+	if r.walkOnly || openat2Gone.Load() {
+		return Walk
+	}
+	return Openat2
+}
 
 // Mode reports the Engine's mode.
 func (r *Engine) Mode() Mode { return r.mode }
@@ -99,12 +112,36 @@ func (r *Engine) Child(dir int) (*Engine, error) {
 	return New(dir, r.mode, r.flags, r.Backend())
 }
 
+// probe opens the root's "." with openat2 and the Engine's own resolve
+// flags; ENOSYS or EPERM there means openat2 is gone (openat2Gone).
 func (r *Engine) probe() error {
 	fd, err := openat2(r.root, ".", &unix.OpenHow{Flags: unix.O_PATH, Resolve: r.resolveFlags()})
-	if err == nil {
+	switch err {
+	case nil:
 		sys.Close(fd)
+	case unix.ENOSYS, unix.EPERM:
+		openat2Gone.Store(true)
 	}
 	return err
+}
+
+// retrying is the engine's one retry policy. attempt is one whole lookup;
+// it returns EAGAIN when it lost a race it can detect (openat2's EAGAIN
+// under a concurrent rename anywhere on the system, its EXDEV in InRoot
+// mode, an entry the walk reopened that changed). The lookup is run again
+// from the start, at most maxRetries times in all, whatever the backend
+// and whichever check asked; then the answer is ErrRetry, which matches
+// syscall.EAGAIN and says the call may be repeated. Nothing below this
+// retries EAGAIN, so the bound is the whole cost.
+func retrying[T any](attempt func() (T, error)) (T, error) {
+	for range maxRetries {
+		v, err := attempt()
+		if err != unix.EAGAIN {
+			return v, err
+		}
+	}
+	var zero T
+	return zero, ErrRetry
 }
 
 // resolveFlags is the openat2 resolve mask for the Engine's policy.
@@ -138,7 +175,7 @@ func (r *Engine) Open(name string, flags int, perm uint32) (int, error) {
 	if hasTrailingSlash(name) && flags&unix.O_CREAT != 0 {
 		return -1, r.createDir(name)
 	}
-	fd, err := r.open(name, flags, perm)
+	fd, err := retrying(func() (int, error) { return r.open(name, flags, perm) })
 	return fd, r.mapErr(err)
 }
 
@@ -147,7 +184,7 @@ func (r *Engine) Open(name string, flags int, perm uint32) (int, error) {
 // created) so that one that leads outside, through a refused link or
 // across a mount is reported as such, as any other lookup of it would be.
 func (r *Engine) createDir(name string) error {
-	fd, err := r.open(name, unix.O_PATH, 0)
+	fd, err := retrying(func() (int, error) { return r.open(name, unix.O_PATH, 0) })
 	if err == nil {
 		sys.Close(fd)
 	}
@@ -177,6 +214,8 @@ func (r *Engine) mapErr(err error) error {
 	return err
 }
 
+// open is one attempt at a lookup, with the backend in use; EAGAIN asks
+// retrying for another.
 func (r *Engine) open(name string, flags int, perm uint32) (int, error) {
 	if r.Backend() == Openat2 {
 		fd, err := r.openat2(name, flags, perm)
@@ -211,19 +250,11 @@ func (r *Engine) meetsMagicLink(name string, flags int) bool {
 	return err == unix.ELOOP
 }
 
-// reprobe runs the probe again and switches to walk if openat2 is gone.
+// reprobe runs the probe again and reports whether openat2 is gone, in
+// which case the walk answers from now on.
 func (r *Engine) reprobe() bool {
-	r.probeMu.Lock()
-	defer r.probeMu.Unlock()
-	if r.Backend() == Walk {
-		return true
-	}
-	switch r.probe() {
-	case unix.ENOSYS, unix.EPERM:
-		r.backend.Store(uint32(Walk))
-		return true
-	}
-	return false
+	err := r.probe()
+	return err == unix.ENOSYS || err == unix.EPERM
 }
 
 // openat2 is the fast path: one system call straight to the final flags.
@@ -243,24 +274,11 @@ func (r *Engine) openat2(name string, flags int, perm uint32) (int, error) {
 		}
 		how.Flags = how.Flags&^unix.O_NOFOLLOW | unix.O_DIRECTORY
 	}
-	for i := 0; ; i++ {
-		fd, err := openat2(r.root, name, &how)
-		switch err {
-		case nil:
-			return fd, nil
-		case unix.EAGAIN:
-			return -1, ErrRetry
-		case unix.EXDEV:
-			err = r.classifyEXDEV(name, how.Flags)
-			if err == unix.EAGAIN && i < maxRetries {
-				continue
-			}
-			if err == unix.EAGAIN {
-				return -1, ErrRetry
-			}
-		}
-		return -1, err
+	fd, err := openat2(r.root, name, &how)
+	if err == unix.EXDEV {
+		err = r.classifyEXDEV(name, how.Flags)
 	}
+	return fd, err
 }
 
 // classifyEXDEV tells what an EXDEV from openat2 of name with flags meant.
@@ -288,6 +306,8 @@ func (r *Engine) classifyEXDEV(name string, flags uint64) error {
 		sys.Close(fd)
 	}
 	switch {
+	case err == unix.EAGAIN:
+		return unix.EAGAIN // no answer: the whole lookup again
 	case err != unix.EXDEV:
 		return ErrCrossDevice
 	case r.mode == InRoot:
@@ -322,7 +342,7 @@ func (r *Engine) Parent(name string) (dirfd int, last string, slash bool, err er
 	if last == "" { // name was all slashes (InRoot): the root itself
 		last = "."
 	}
-	fd, err := r.open(dir, unix.O_PATH|unix.O_DIRECTORY, 0)
+	fd, err := retrying(func() (int, error) { return r.open(dir, unix.O_PATH|unix.O_DIRECTORY, 0) })
 	if err != nil {
 		return -1, "", false, r.mapErr(err)
 	}
@@ -338,34 +358,37 @@ func (r *Engine) Resolve(name string) (string, error) {
 	if err := r.check(name); err != nil {
 		return "", err
 	}
-	for i := 0; i < maxRetries; i++ {
-		var want unix.Stat_t
-		if r.Backend() == Openat2 {
-			fd, err := r.open(name, unix.O_PATH, 0)
-			if err != nil {
-				return "", r.mapErr(err)
-			}
-			err = sys.Fstat(fd, &want)
-			sys.Close(fd)
-			if err != nil {
-				return "", err
-			}
-		}
-		w := r.newWalker()
-		if _, err := w.walk(name, walkOpts{follow: true}); err != nil {
-			w.close()
-			return "", r.mapErr(err)
-		}
-		path := w.path()
-		var got unix.Stat_t
-		err := sys.Fstat(w.top().fd, &got)
-		w.close()
+	p, err := retrying(func() (string, error) { return r.resolve(name) })
+	return p, r.mapErr(err)
+}
+
+// resolve is one attempt of Resolve; EAGAIN when the two backends saw
+// different inodes (a rename between them).
+func (r *Engine) resolve(name string) (string, error) {
+	var want unix.Stat_t
+	kernel := r.Backend() == Openat2
+	if kernel {
+		fd, err := r.open(name, unix.O_PATH, 0)
 		if err != nil {
 			return "", err
 		}
-		if r.Backend() == Walk || (got.Dev == want.Dev && got.Ino == want.Ino) {
-			return path, nil
+		err = sys.Fstat(fd, &want)
+		sys.Close(fd)
+		if err != nil {
+			return "", err
 		}
 	}
-	return "", ErrRetry
+	w := r.newWalker()
+	defer w.close()
+	if _, err := w.walk(name, walkOpts{follow: true}); err != nil {
+		return "", err
+	}
+	var got unix.Stat_t
+	if err := sys.Fstat(w.top().fd, &got); err != nil {
+		return "", err
+	}
+	if kernel && (got.Dev != want.Dev || got.Ino != want.Ino) {
+		return "", unix.EAGAIN
+	}
+	return w.path(), nil
 }

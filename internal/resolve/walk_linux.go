@@ -408,7 +408,9 @@ var protectedSymlinks = func() bool {
 	return protectedVal
 }
 
-// walkOpen is the walk backend's Open.
+// walkOpen is the walk backend's Open: it resolves name and opens its
+// final entry. EAGAIN means the entry changed under it and the whole
+// lookup should be run again (retrying).
 func (r *Engine) walkOpen(name string, flags int, perm uint32) (int, error) {
 	excl := flags&(unix.O_CREAT|unix.O_EXCL) == unix.O_CREAT|unix.O_EXCL
 	o := walkOpts{
@@ -422,18 +424,6 @@ func (r *Engine) walkOpen(name string, flags int, perm uint32) (int, error) {
 		flags:  flags,
 		perm:   perm,
 	}
-	for i := 0; i < maxRetries; i++ {
-		fd, err := r.walkOpenOnce(name, flags, perm, o)
-		if err != unix.EAGAIN {
-			return fd, err
-		}
-	}
-	return -1, ErrRetry
-}
-
-// walkOpenOnce resolves name and opens its final entry; EAGAIN means the
-// entry changed under it and the whole lookup should be run again.
-func (r *Engine) walkOpenOnce(name string, flags int, perm uint32, o walkOpts) (int, error) {
 	w := r.newWalker()
 	defer w.close()
 	missing, err := w.walk(name, o)

@@ -120,7 +120,7 @@ func TestDeepDotDot(t *testing.T) {
 
 	// Resolve's answer after the re-walk is the path it really reached.
 	for _, key := range []string{"Beneath/walk", "Beneath/openat2"} {
-		got, err := retrying(func() (string, error) { return rs[key].Resolve(down + strings.Repeat("../", 300)) })
+		got, err := untilQuiet(func() (string, error) { return rs[key].Resolve(down + strings.Repeat("../", 300)) })
 		if want := strings.TrimSuffix(strings.Repeat("d/", 300), "/"); err != nil || got != want {
 			t.Errorf("%s: Resolve(down 600, up 300) = %.20q (len %d), %v, want len %d", key, got, len(got), err, len(want))
 		}
@@ -143,14 +143,14 @@ func TestDeepDotDot(t *testing.T) {
 	}
 }
 
-// retrying repeats call while it fails with ErrRetry, for up to 10 s.
+// untilQuiet repeats call while it fails with ErrRetry, for up to 10 s.
 // openat2 answers EAGAIN for a ".." whenever anything on the system was
 // renamed during the lookup (the kernel cannot then be sure ".." stayed
 // beneath the root), and other packages' race tests rename thousands of
 // times a second while this one runs. ErrRetry is the documented,
 // retryable answer; the answer compared is the one given once the system
 // is quiet enough.
-func retrying[T any](call func() (T, error)) (T, error) {
+func untilQuiet[T any](call func() (T, error)) (T, error) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		v, err := call()
@@ -161,9 +161,9 @@ func retrying[T any](call func() (T, error)) (T, error) {
 	}
 }
 
-// openRetrying is r.Open through retrying.
+// openRetrying is r.Open through untilQuiet.
 func openRetrying(r *Engine, name string, flags int) (int, error) {
-	return retrying(func() (int, error) { return r.Open(name, flags, 0) })
+	return untilQuiet(func() (int, error) { return r.Open(name, flags, 0) })
 }
 
 func inodeString(di [2]uint64) string { return fmt.Sprintf("ino:%d:%d", di[0], di[1]) }

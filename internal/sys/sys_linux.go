@@ -5,39 +5,19 @@ import (
 	"io/fs"
 	"os"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
 
-// MaxRetries bounds the EAGAIN retries of Openat2. 128 keeps a loop that an
-// attacker can provoke (renames anywhere on the system make openat2 with
-// RESOLVE_IN_ROOT or RESOLVE_BENEATH return EAGAIN) short, while a genuine
-// transient failure almost never survives it.
-const MaxRetries = 128
-
-// Openat2 is openat2(2) with O_CLOEXEC added to how.Flags, EINTR retried,
-// and EAGAIN retried up to MaxRetries times; after that EAGAIN is returned.
+// Openat2 is openat2(2) with O_CLOEXEC added to how.Flags and EINTR
+// retried. EAGAIN is returned as is: the retry policy for a lookup lives
+// in internal/resolve, the one layer that can bound the whole lookup.
 func Openat2(dirfd int, path string, how *unix.OpenHow) (int, error) {
 	h := *how
 	h.Flags |= unix.O_CLOEXEC
-	for i := 0; ; {
-		fd, err := unix.Openat2(dirfd, path, &h)
-		switch err {
-		case nil:
-			return fd, nil
-		case unix.EINTR:
-			continue
-		case unix.EAGAIN:
-			if i++; i < MaxRetries {
-				continue
-			}
-		}
-		return -1, err
-	}
+	return retryFd(func() (int, error) { return unix.Openat2(dirfd, path, &h) })
 }
 
 // Openat is openat(2) with O_CLOEXEC added and EINTR retried.
@@ -248,39 +228,6 @@ func fdinfoMountID(fd int) (uint64, error) {
 // and retrying could close an fd another goroutine has just been given.
 func Close(fd int) {
 	_ = unix.Close(fd)
-}
-
-var (
-	openat2Once sync.Once
-	openat2Gone atomic.Bool
-)
-
-// Openat2Absent reports whether openat2 is known to be unusable on this
-// system: the kernel lacks it (ENOSYS) or a seccomp filter refuses it
-// (EPERM). Only such a failure is remembered; any other answer to the
-// probe, success included, leaves the question open to be asked again by
-// a caller who meets ENOSYS or EPERM later.
-func Openat2Absent() bool {
-	if openat2Gone.Load() {
-		return true
-	}
-	openat2Once.Do(func() { ProbeOpenat2(unix.AT_FDCWD, ".", 0) })
-	return openat2Gone.Load()
-}
-
-// ProbeOpenat2 runs openat2(dirfd, path, O_PATH, resolve) and reports its
-// error, closing the fd it may open. ENOSYS and EPERM are remembered for
-// Openat2Absent.
-func ProbeOpenat2(dirfd int, path string, resolve uint64) error {
-	fd, err := Openat2(dirfd, path, &unix.OpenHow{Flags: unix.O_PATH, Resolve: resolve})
-	if err == nil {
-		Close(fd)
-		return nil
-	}
-	if err == unix.ENOSYS || err == unix.EPERM {
-		openat2Gone.Store(true)
-	}
-	return err
 }
 
 // Errno turns err into a syscall.Errno where it is one, for comparisons.
