@@ -342,6 +342,14 @@ func (r *Engine) Parent(name string) (dirfd int, last string, slash bool, err er
 	if last == "" { // name was all slashes (InRoot): the root itself
 		last = "."
 	}
+	if dir != "." {
+		// "dir/." and not "dir/": a link ending dir is then in the middle
+		// of the lookup, not its trailing link, so fs.protected_symlinks
+		// does not apply to it, as in the kernel's own mkdirat or
+		// unlinkat of the same name (only the final component, which
+		// Parent never follows, is trailing there).
+		dir += "."
+	}
 	fd, err := retrying(func() (int, error) { return r.open(dir, unix.O_PATH|unix.O_DIRECTORY, 0) })
 	if err != nil {
 		return -1, "", false, r.mapErr(err)

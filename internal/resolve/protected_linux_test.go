@@ -72,6 +72,49 @@ func TestProtectedSymlinks(t *testing.T) {
 	}
 }
 
+// TestProtectedSymlinksParent: the rule is for the trailing link of the
+// lookup only, so a link that ends the parent of a name an operation acts
+// on (mkdirat, unlinkat, symlinkat... of "pub/mid/new") is followed, as
+// the kernel's own mkdirat of that name does.
+func TestProtectedSymlinksParent(t *testing.T) {
+	protectSymlinks(t)
+
+	dir := testfs.New(t, "d/g=y", "pub/", "pub/mid => ../d")
+	pub := filepath.Join(dir, "pub")
+	if err := os.Chmod(pub, os.ModeSticky|0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Lchown(filepath.Join(pub, "mid"), 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	// The kernel's answer for the same shape of name.
+	if err := os.Mkdir(filepath.Join(pub, "mid/kernel"), 0o755); err != nil {
+		t.Fatalf("kernel: mkdir pub/mid/kernel: %v", err)
+	}
+	for key, r := range newEngines(t, dir, 0) {
+		for _, name := range []string{"pub/mid/new", "pub/mid/g", "pub/mid//x/", "pub/./mid/new"} {
+			fd, last, _, err := r.Parent(name)
+			if err != nil {
+				t.Errorf("%s: Parent(%q) = %v, want the directory d (the link is not trailing)", key, name, err)
+				continue
+			}
+			if got, want := inode(t, fd), statInode(t, filepath.Join(dir, "d")); got != want || last == "" {
+				t.Errorf("%s: Parent(%q) = %v, %q, want d's inode %v", key, name, got, last, want)
+			}
+			unix.Close(fd)
+		}
+	}
+}
+
+func statInode(t *testing.T, name string) [2]uint64 {
+	t.Helper()
+	var st unix.Stat_t
+	if err := unix.Stat(name, &st); err != nil {
+		t.Fatal(err)
+	}
+	return [2]uint64{st.Dev, st.Ino}
+}
+
 // TestProtectedSymlinksBeforeNoSymlinks pins the kernel's order in
 // pick_link: the protected_symlinks refusal (EACCES) comes before
 // RESOLVE_NO_SYMLINKS (ELOOP), in both backends.
