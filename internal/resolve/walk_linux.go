@@ -368,17 +368,19 @@ func (w *walker) readLink(e entry, parent *entry, last bool) (string, error) {
 	if fs.Type == unix.PROC_SUPER_MAGIC {
 		// Magic links (/proc/<pid>/fd/N, exe, cwd, root, ns/*,
 		// map_files/*, and the same under task/<tid>/) jump to whatever
-		// the kernel says, not to their text. The only plain links procfs
-		// has live in its root directory (self, thread-self, mounts,
-		// net...), so a procfs link anywhere else is refused, decided
-		// before its text is read. This is stricter than openat2 only for
-		// links a driver adds with proc_symlink below /proc, which are
-		// refused here and followed there.
+		// the kernel says, not to their text; they are refused, decided
+		// before their text is read. They all live in per-process
+		// directories, whose inodes the kernel numbers from its shared
+		// counter (proc_pid_make_inode), while procfs's root (inode 1)
+		// and the directories registered with proc_mkdir (/proc/fs,
+		// /proc/fs/xfs...; numbered from PROC_DYNAMIC_FIRST up) hold only
+		// plain links (self, thread-self, mounts, net, fs/xfs/stat),
+		// which are followed by their text as openat2 does.
 		var pst unix.Stat_t
 		if err := sys.Fstat(parent.fd, &pst); err != nil {
 			return "", err
 		}
-		if pst.Ino != procRootIno {
+		if pst.Ino != procRootIno && pst.Ino < procDynamicFirst {
 			return "", unix.ELOOP
 		}
 	}
@@ -391,6 +393,10 @@ const (
 	stNoSymfollow = 0x2000
 	// procRootIno is PROC_ROOT_INO, the inode of procfs's root directory.
 	procRootIno = 1
+	// procDynamicFirst is PROC_DYNAMIC_FIRST (fs/proc/generic.c): the
+	// first inode number of a directory or file registered in procfs
+	// (proc_register), as opposed to a per-process entry.
+	procDynamicFirst = 0xF0000000
 )
 
 var (
