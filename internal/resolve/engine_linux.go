@@ -282,14 +282,18 @@ func (r *Engine) openat2(name string, flags int, perm uint32) (int, error) {
 }
 
 // classifyEXDEV tells what an EXDEV from openat2 of name with flags meant.
-// In Beneath mode it is an escape, unless NoXDev is set: then one more
-// lookup without RESOLVE_NO_XDEV, closed at once, tells an escape (EXDEV
-// again) from a mount crossing. That lookup follows a final link only if
-// the first one did (not under O_NOFOLLOW or O_CREAT|O_EXCL), or a final
-// link that the operation never follows would be judged an escape. In
-// InRoot mode nothing the name says can escape, so an EXDEV is the
-// kernel's final check failing under a concurrent rename: EAGAIN, to be
-// retried.
+// Without NoXDev, in Beneath mode it is an escape; in InRoot mode nothing
+// the name says can escape, so an EXDEV is the kernel's final check
+// failing under a concurrent rename: EAGAIN, to be retried.
+//
+// Under NoXDev it is a mount crossing or an escape, whichever the lookup
+// met first. The walk, which also stops at the first of them, tells which:
+// it opens the mount point's root to read its mount id and looks up
+// nothing beyond it (no link on the other mount is read, no directory
+// there searched; on NFS or FUSE that could block). It follows a final
+// link only if the first lookup did (not under O_NOFOLLOW or
+// O_CREAT|O_EXCL). A walk that meets neither answers for a tree that
+// changed in between: EAGAIN.
 func (r *Engine) classifyEXDEV(name string, flags uint64) error {
 	if r.flags&NoXDev == 0 {
 		if r.mode == InRoot {
@@ -297,23 +301,18 @@ func (r *Engine) classifyEXDEV(name string, flags uint64) error {
 		}
 		return ErrEscape
 	}
-	how := unix.OpenHow{Flags: unix.O_PATH, Resolve: r.resolveFlags() &^ unix.RESOLVE_NO_XDEV}
-	if flags&unix.O_NOFOLLOW != 0 || flags&(unix.O_CREAT|unix.O_EXCL) == unix.O_CREAT|unix.O_EXCL {
-		how.Flags |= unix.O_NOFOLLOW
-	}
-	fd, err := openat2(r.root, name, &how)
+	excl := flags&(unix.O_CREAT|unix.O_EXCL) == unix.O_CREAT|unix.O_EXCL
+	w := r.newWalker()
+	defer w.close()
+	_, err := w.walk(name, walkOpts{
+		follow:  flags&unix.O_NOFOLLOW == 0 && !excl,
+		create:  flags&unix.O_CREAT != 0,
+		mustDir: flags&unix.O_DIRECTORY != 0,
+	})
 	if err == nil {
-		sys.Close(fd)
-	}
-	switch {
-	case err == unix.EAGAIN:
-		return unix.EAGAIN // no answer: the whole lookup again
-	case err != unix.EXDEV:
-		return ErrCrossDevice
-	case r.mode == InRoot:
 		return unix.EAGAIN
 	}
-	return ErrEscape
+	return err
 }
 
 // CheckMount refuses the fd of a directory reached by the caller's own

@@ -196,22 +196,10 @@ func pushComponents(todo []string, p string) []string {
 // or, when o.create is set and only the final component is missing, the
 // top is its parent and missing names it.
 //
-// Under Beneath+NoXDev a mount crossing is reported as ErrEscape when the
-// name also escapes once crossing is allowed, as the openat2 backend
-// classifies its EXDEV (classifyEXDEV): both backends must say the same.
+// Under NoXDev the walk stops at the first mount point it meets
+// (ErrCrossDevice), as RESOLVE_NO_XDEV does: nothing beyond it is looked
+// up, so a name that crosses and would then escape is a crossing.
 func (w *walker) walk(name string, o walkOpts) (missing string, err error) {
-	missing, err = w.walkOnce(name, o)
-	if err == ErrCrossDevice && w.r.mode == Beneath {
-		c := (&Engine{root: w.r.root, mode: Beneath, flags: w.r.flags &^ NoXDev}).newWalker()
-		if _, cerr := c.walkOnce(name, o); cerr == ErrEscape {
-			err = ErrEscape
-		}
-		c.close()
-	}
-	return missing, err
-}
-
-func (w *walker) walkOnce(name string, o walkOpts) (missing string, err error) {
 	o.mustDir = o.mustDir || hasTrailingSlash(name)
 	todo := pushComponents(nil, name)
 	for len(todo) > 0 {
