@@ -72,8 +72,9 @@ const (
 	// maxHops is the kernel's MAXSYMLINKS: the 41st link in one
 	// resolution is ELOOP, in both backends.
 	maxHops = 40
-	// maxHeld bounds the ancestor fds the walk keeps open; a deeper ".."
-	// re-walks from the root, so a long name cannot exhaust RLIMIT_NOFILE.
+	// maxHeld bounds the ancestor fds the walk keeps open, so a long name
+	// cannot exhaust RLIMIT_NOFILE; a ".." back to a released one reopens
+	// it from its child and checks it is the same directory.
 	maxHeld = 256
 	// maxRetries bounds the retries of a lookup that lost a race it can
 	// detect (EAGAIN or EXDEV from openat2 under a concurrent rename, or

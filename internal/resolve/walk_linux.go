@@ -17,8 +17,10 @@ import (
 //     the components of its text;
 //   - stack holds the directories resolved so far, each an O_PATH fd
 //     with the name it was opened by, the root at the bottom. ".." pops
-//     it, so no ".." is ever handed to the kernel and nothing above the
-//     root is ever opened.
+//     it, so nothing above the root is ever opened. The kernel is handed
+//     a ".." only to reopen a directory whose fd was released (past
+//     maxHeld), from its child at depth two or more, and the answer must
+//     be the very directory released (up).
 //
 // Every step opens exactly one name, with no slash, relative to the fd on
 // top of the stack, with O_PATH|O_NOFOLLOW: the kernel never follows a
@@ -44,9 +46,9 @@ type entry struct {
 	fd   int // -1 once released to bound the fds held
 	name string
 	mode uint32 // st_mode; only S_IFDIR for a directory passed through
-	dev  uint64 // dev, ino and uid: only for the last component
-	ino  uint64
-	uid  uint32
+	dev  uint64 // dev and ino: for the last component, and for an
+	ino  uint64 // entry whose fd was released (up checks them)
+	uid  uint32 // only for the last component
 }
 
 type walker struct {
@@ -55,6 +57,9 @@ type walker struct {
 	held  int     // fds held in stack[1:]
 	low   int     // stack[1:low] have been released
 	hops  int
+	// steps counts the entries pushed and reopened, the walk's work; a
+	// test may set stepLimit to stop a walk that exceeds it (ELOOP).
+	steps, stepLimit int
 
 	opened int // the fd of a direct open (walkOpts.direct), else -1
 
@@ -77,16 +82,32 @@ func (w *walker) close() {
 func (w *walker) top() *entry { return &w.stack[len(w.stack)-1] }
 
 // push adds a resolved entry. Past maxHeld fds, the lowest held one is
-// closed; its name stays, so a ".." back down to it can re-walk.
-func (w *walker) push(e entry) {
+// closed; its name, device and inode stay, so that a ".." back down to it
+// can reopen it and check that it is the same directory (up).
+func (w *walker) push(e entry) error {
 	if w.held >= maxHeld {
-		sys.Close(w.stack[w.low].fd)
-		w.stack[w.low].fd = -1
+		low := &w.stack[w.low]
+		var st unix.Stat_t
+		if err := sys.Fstat(low.fd, &st); err != nil {
+			sys.Close(e.fd)
+			return err
+		}
+		sys.Close(low.fd)
+		low.fd, low.dev, low.ino = -1, st.Dev, st.Ino
 		w.low++
 		w.held--
 	}
 	w.stack = append(w.stack, e)
 	w.held++
+	return w.step()
+}
+
+// step counts one entry opened; past a test's stepLimit it is ELOOP.
+func (w *walker) step() error {
+	if w.steps++; w.stepLimit > 0 && w.steps > w.stepLimit {
+		return unix.ELOOP
+	}
+	return nil
 }
 
 // detach removes the top entry from the stack and hands its fd to the
@@ -115,35 +136,38 @@ func (w *walker) reset() {
 	w.low = 1
 }
 
-// refill re-opens the top entry after its fd was released, walking the
-// names from the root again. The names are real directory entries, opened
-// with O_NOFOLLOW|O_DIRECTORY, so a concurrent rename can change which
-// directory is reached, never make it one outside the root.
-func (w *walker) refill() error {
+// up is "..": it pops the top entry. When the entry below has had its fd
+// released (past maxHeld), that directory is reopened as ".." of the top
+// one (at depth two or more, so never the root's parent) and must be the
+// very directory released: the same device and inode. Otherwise a rename
+// moved it since, and the lookup is run again from the start (EAGAIN).
+// Each ".." costs a constant number of system calls, however deep the
+// walk is, so a lookup's cost stays linear in its name and links.
+func (w *walker) up() error {
 	t := len(w.stack) - 1
-	if w.stack[t].fd >= 0 {
-		return nil
-	}
-	cur := w.r.root
-	for i := 1; i <= t; i++ {
-		fd, err := sys.Openat(cur, w.stack[i].name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_DIRECTORY, 0)
-		if cur != w.r.root {
-			sys.Close(cur)
-		}
+	if below := &w.stack[t-1]; below.fd < 0 {
+		fd, err := sys.Openat(w.stack[t].fd, "..", unix.O_PATH|unix.O_NOFOLLOW|unix.O_DIRECTORY, 0)
 		if err != nil {
 			return err
 		}
-		cur = fd
-		// Every directory passed through, not only the last: a rename
-		// since the first walk could route this one through a mount.
-		if err := w.checkMount(cur); err != nil {
-			sys.Close(cur)
+		var st unix.Stat_t
+		if err := w.step(); err != nil {
+			sys.Close(fd)
 			return err
 		}
+		if err := sys.Fstat(fd, &st); err != nil {
+			sys.Close(fd)
+			return err
+		}
+		if st.Dev != below.dev || st.Ino != below.ino {
+			sys.Close(fd)
+			return unix.EAGAIN
+		}
+		below.fd = fd
+		w.held++
+		w.low = t - 1
 	}
-	w.stack[t].fd = cur
-	w.held++
-	w.low = t
+	w.pop()
 	return nil
 }
 
@@ -217,8 +241,7 @@ func (w *walker) walk(name string, o walkOpts) (missing string, err error) {
 				}
 				continue // InRoot: ".." at the root is the root
 			}
-			w.pop()
-			if err := w.refill(); err != nil {
+			if err := w.up(); err != nil {
 				return "", err
 			}
 			w.note(StepDotDot, comp, "", todo, w.top().fd)
@@ -235,7 +258,9 @@ func (w *walker) walk(name string, o walkOpts) (missing string, err error) {
 					sys.Close(fd)
 					return "", err
 				}
-				w.push(entry{fd: fd, name: comp, mode: unix.S_IFDIR})
+				if err := w.push(entry{fd: fd, name: comp, mode: unix.S_IFDIR}); err != nil {
+					return "", err
+				}
 				w.note(StepEnter, comp, "", todo, fd)
 				continue
 			}
@@ -275,8 +300,8 @@ func (w *walker) walk(name string, o walkOpts) (missing string, err error) {
 		e := entry{fd: fd, name: comp, mode: st.Mode, dev: st.Dev, ino: st.Ino, uid: st.Uid}
 		if st.Mode&unix.S_IFMT == unix.S_IFLNK {
 			if last && !o.follow && !o.mustDir {
-				w.push(e) // the operation acts on the link itself
-				return "", nil
+				// The operation acts on the link itself.
+				return "", w.push(e)
 			}
 			target, err := w.readLink(e, parent, last)
 			sys.Close(fd)
@@ -307,7 +332,9 @@ func (w *walker) walk(name string, o walkOpts) (missing string, err error) {
 			sys.Close(fd)
 			return "", unix.ENOTDIR
 		}
-		w.push(e)
+		if err := w.push(e); err != nil {
+			return "", err
+		}
 		w.note(StepEnter, comp, "", todo, fd)
 	}
 	if o.mustDir && w.top().mode&unix.S_IFMT != unix.S_IFDIR {

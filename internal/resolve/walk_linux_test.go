@@ -18,7 +18,7 @@ import (
 
 // newEngines opens dir and returns an Engine per backend and mode, all on
 // the same held fd.
-func newEngines(t *testing.T, dir string, flags Flags) map[string]*Engine {
+func newEngines(t testing.TB, dir string, flags Flags) map[string]*Engine {
 	t.Helper()
 	fd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -58,7 +58,7 @@ func countFDs(t *testing.T) int {
 
 // TestDeepDotDot walks past the 256 held fds and back: a path 600
 // directories deep followed by many "..", so the walk must release the
-// lowest fds on the way down and re-walk them from the root on the way up.
+// lowest fds on the way down and reopen them (".." of the child, checked) on the way up.
 // Both backends must reach the same inode (or the same error), and the
 // walk must never hold more than maxHeld fds.
 func TestDeepDotDot(t *testing.T) {
@@ -118,7 +118,7 @@ func TestDeepDotDot(t *testing.T) {
 		}
 	}
 
-	// Resolve's answer after the re-walk is the path it really reached.
+	// Resolve's answer after the reopened ".."s is the path it really reached.
 	for _, key := range []string{"Beneath/walk", "Beneath/openat2"} {
 		got, err := untilQuiet(func() (string, error) { return rs[key].Resolve(down + strings.Repeat("../", 300)) })
 		if want := strings.TrimSuffix(strings.Repeat("d/", 300), "/"); err != nil || got != want {
