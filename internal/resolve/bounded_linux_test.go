@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/pathguard/pathguard/internal/testfs"
 )
 
 // The deep tree of issue 13's attack: a directory chain 2047 deep, a link
@@ -127,5 +129,47 @@ func BenchmarkDeepLinks(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestResolveKernelPath: on the openat2 backend, Resolve of the deep
+// tree's name costs two openat2 calls (the lookup, and the check of the
+// path procfs gives for its answer, with every symlink refused) and no
+// walk, so it stays within a small factor of an Open of the same name;
+// and the answer is right for the root itself, a file, a directory
+// reached through links, and in both modes.
+func TestResolveKernelPath(t *testing.T) {
+	dir := deepTree(t)
+	testfs.Make(t, dir, "a/b/c=C", "l => a/b", "m => l/c")
+	for _, mode := range []string{"Beneath", "InRoot"} {
+		e := newEngines(t, dir, 0)[mode+"/openat2"]
+		calls := 0
+		real := openat2
+		restore := SetOpenat2ForTest(func(dirfd int, path string, how *unix.OpenHow) (int, error) {
+			calls++
+			return real(dirfd, path, how)
+		})
+		for name, want := range map[string]string{deepName: "f", ".": ".", "m": "a/b/c", "l/": "a/b", "a/../l/../b/../../m": "a/b/c"} {
+			// openat2 refuses a ".." with EAGAIN whenever anything on the
+			// system renames, and Resolve then walks: the kernel's path
+			// must answer alone at least once in 100 tries.
+			fast := false
+			for range 100 {
+				calls = 0
+				walks := walksStarted.Load()
+				got, err := untilQuiet(func() (string, error) { return e.Resolve(name) })
+				if err != nil || got != want {
+					t.Fatalf("%s: Resolve(%.30q) = %q, %v, want %q", mode, name, got, err, want)
+				}
+				if calls == 2 && walksStarted.Load() == walks {
+					fast = true
+					break
+				}
+			}
+			if !fast {
+				t.Errorf("%s: Resolve(%.30q) never answered with two openat2 calls and no walk", mode, name)
+			}
+		}
+		restore()
 	}
 }

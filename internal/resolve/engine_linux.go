@@ -6,6 +6,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/pathguard/pathguard/internal/procfs"
 	"github.com/pathguard/pathguard/internal/sys"
 )
 
@@ -357,10 +358,16 @@ func (r *Engine) Parent(name string) (dirfd int, last string, slash bool, err er
 }
 
 // Resolve returns where name really leads, following every link: a clean,
-// slash-separated path relative to the root, "." for the root itself. The
-// path is built from the walk's own components (never read back from
-// /proc); with the openat2 backend the kernel's answer is also opened and
-// must be the same inode, or the lookup is retried.
+// slash-separated path relative to the root, "." for the root itself.
+//
+// With the openat2 backend the kernel resolves name, the procfs handle
+// says where the fd it gave and the root are, and the path between them
+// is accepted only if openat2 of it, refusing every symlink, reaches the
+// same inode: a path the kernel itself confirms, at the cost of about
+// three lookups. Otherwise (no procfs, a path procfs cannot show, a
+// rename in between, or the walk backend) the path is built from the
+// walk's own components; with the openat2 backend the kernel's answer is
+// also opened and must be the same inode, or the lookup is retried.
 func (r *Engine) Resolve(name string) (string, error) {
 	if err := r.check(name); err != nil {
 		return "", err
@@ -379,8 +386,12 @@ func (r *Engine) resolve(name string) (string, error) {
 		if err != nil {
 			return "", err
 		}
+		p, ok := r.kernelPath(fd)
 		err = sys.Fstat(fd, &want)
 		sys.Close(fd)
+		if ok {
+			return p, nil
+		}
 		if err != nil {
 			return "", err
 		}
@@ -398,4 +409,47 @@ func (r *Engine) resolve(name string) (string, error) {
 		return "", unix.EAGAIN
 	}
 	return w.path(), nil
+}
+
+// kernelPath returns fd's path relative to the root as procfs tells it,
+// and true if openat2 of that path under the Engine's own resolve flags
+// and RESOLVE_NO_SYMLINKS reaches fd's very inode.
+func (r *Engine) kernelPath(fd int) (string, bool) {
+	h, err := procfs.Get()
+	if err != nil {
+		return "", false
+	}
+	target, err := h.Readlink(fd)
+	if err != nil {
+		return "", false
+	}
+	root, err := h.Readlink(r.root)
+	if err != nil || !strings.HasPrefix(root, "/") {
+		return "", false
+	}
+	rel, ok := "", false
+	switch {
+	case target == root:
+		rel, ok = ".", true
+	case root == "/":
+		rel, ok = strings.CutPrefix(target, "/")
+	default:
+		rel, ok = strings.CutPrefix(target, root+"/")
+	}
+	if !ok || rel == "" || Validate(rel) != nil {
+		return "", false
+	}
+	check, err := openat2(r.root, rel, &unix.OpenHow{
+		Flags:   unix.O_PATH | unix.O_NOFOLLOW,
+		Resolve: r.resolveFlags() | unix.RESOLVE_NO_SYMLINKS,
+	})
+	if err != nil {
+		return "", false
+	}
+	defer sys.Close(check)
+	var a, b unix.Stat_t
+	if sys.Fstat(fd, &a) != nil || sys.Fstat(check, &b) != nil || a.Dev != b.Dev || a.Ino != b.Ino {
+		return "", false
+	}
+	return rel, true
 }
