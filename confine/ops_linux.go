@@ -10,11 +10,11 @@ import (
 	"path"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/pathguard/pathguard/internal/procfs"
 	"github.com/pathguard/pathguard/internal/resolve"
 	"github.com/pathguard/pathguard/internal/sys"
 )
@@ -539,79 +539,14 @@ func fchmodFd(fd int, mode uint32) error {
 	return sys.Fchmodat(fdDir, strconv.Itoa(fd), mode)
 }
 
-var proc struct {
-	once sync.Once
-	fd   int
-	mnt  uint64
-	err  error
-}
-
-// procRoot opens /proc once and checks that it is a procfs root (statfs
-// type PROC_SUPER_MAGIC, inode 1), not something mounted or linked in
-// its place.
-func procRoot() (fd int, mnt uint64, err error) {
-	proc.once.Do(func() {
-		proc.fd, proc.err = sys.Openat(unix.AT_FDCWD, "/proc", unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW, 0)
-		if proc.err != nil {
-			return
-		}
-		if proc.err = checkProcfs(proc.fd, 1); proc.err == nil {
-			proc.mnt, proc.err = sys.MountID(proc.fd)
-		}
-		if proc.err != nil {
-			sys.Close(proc.fd)
-		}
-	})
-	return proc.fd, proc.mnt, proc.err
-}
-
-// errNotProcfs says /proc is not what it should be: refuse rather than
-// chmod through it.
-var errNotProcfs = errors.New("confine: /proc is not a procfs mount")
-
-func checkProcfs(fd int, ino uint64) error {
-	var sfs unix.Statfs_t
-	if err := sys.Fstatfs(fd, &sfs); err != nil {
-		return err
-	}
-	if sfs.Type != unix.PROC_SUPER_MAGIC {
-		return errNotProcfs
-	}
-	if ino != 0 {
-		var st unix.Stat_t
-		if err := sys.Fstat(fd, &st); err != nil {
-			return err
-		}
-		if st.Ino != ino {
-			return errNotProcfs
-		}
-	}
-	return nil
-}
-
-// procSelfFd opens /proc/self/fd on the checked procfs handle and checks,
-// on each call, that it is on the same mount: nothing mounted over it.
+// procSelfFd opens /proc/self/fd on the process's one procfs handle,
+// verified and hardened against overmounts (internal/procfs).
 func procSelfFd() (int, error) {
-	pfd, mnt, err := procRoot()
+	h, err := procfs.Get()
 	if err != nil {
 		return -1, err
 	}
-	fd, err := sys.Openat(pfd, "self/fd", unix.O_PATH|unix.O_DIRECTORY, 0)
-	if err != nil {
-		return -1, err
-	}
-	id, err := sys.MountID(fd)
-	if err == nil && id != mnt {
-		err = errNotProcfs
-	}
-	if err == nil {
-		err = checkProcfs(fd, 0)
-	}
-	if err != nil {
-		sys.Close(fd)
-		return -1, err
-	}
-	return fd, nil
+	return h.SelfFd()
 }
 
 func (r *root) chown(name string, uid, gid int, follow bool) error {

@@ -94,38 +94,12 @@ func TestOpsFchmodFdRefusesLink(t *testing.T) {
 	}
 }
 
-// The procfs handle is checked: /proc itself is procfs with inode 1, and
-// self/fd lies on the same mount.
+// The chmod fallback's /proc/self/fd comes from the one procfs handle
+// (internal/procfs, where its checks and the overmount test live).
 func TestOpsProcHandle(t *testing.T) {
-	pfd, _, err := procRoot()
+	fd, err := procSelfFd()
 	if err != nil {
 		t.Skipf("no procfs: %v", err)
 	}
-	if err := checkProcfs(pfd, 1); err != nil {
-		t.Errorf("checkProcfs(/proc) = %v", err)
-	}
-	fd, err := procSelfFd()
-	if err != nil {
-		t.Fatalf("procSelfFd() = %v", err)
-	}
 	sys.Close(fd)
-	// A directory that is not procfs is refused.
-	tmp, err := sys.Openat(unix.AT_FDCWD, t.TempDir(), unix.O_PATH|unix.O_DIRECTORY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sys.Close(tmp)
-	if err := checkProcfs(tmp, 0); !errors.Is(err, errNotProcfs) {
-		t.Errorf("checkProcfs(tmpdir) = %v, want errNotProcfs", err)
-	}
-	// A procfs directory that is not the root of the mount is refused
-	// where inode 1 is required.
-	self, err := sys.Openat(pfd, "self", unix.O_PATH|unix.O_DIRECTORY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sys.Close(self)
-	if err := checkProcfs(self, 1); !errors.Is(err, errNotProcfs) {
-		t.Errorf("checkProcfs(/proc/self, 1) = %v, want errNotProcfs", err)
-	}
 }

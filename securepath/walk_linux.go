@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/pathguard/pathguard/internal/procfs"
 	"github.com/pathguard/pathguard/internal/resolve"
 	"github.com/pathguard/pathguard/internal/sys"
 )
@@ -356,34 +356,20 @@ func hasXattr(fd int, attr string) (bool, error) {
 	return false, err
 }
 
-var (
-	procOnce sync.Once
-	procErr  error
-)
-
-// procOK checks once that /proc is procfs (PROC_SUPER_MAGIC, root inode 1).
-// Someone who can mount over /proc is outside the threat model.
+// procOK checks that the process's one procfs handle (internal/procfs)
+// could be opened and verified. getxattr(2) takes a path, so hasXattr
+// still names /proc/self/fd/N; linkFd acts through procSelfFd.
 func procOK() error {
-	procOnce.Do(func() {
-		fd, err := sys.Openat(unix.AT_FDCWD, "/proc", unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW, 0)
-		if err != nil {
-			procErr = err
-			return
-		}
-		defer sys.Close(fd)
-		var sfs unix.Statfs_t
-		var st unix.Stat_t
-		if err := sys.Fstatfs(fd, &sfs); err != nil {
-			procErr = err
-			return
-		}
-		if err := sys.Fstat(fd, &st); err != nil {
-			procErr = err
-			return
-		}
-		if sfs.Type != unix.PROC_SUPER_MAGIC || st.Ino != 1 {
-			procErr = unix.ENOTSUP
-		}
-	})
-	return procErr
+	_, err := procfs.Get()
+	return err
+}
+
+// procSelfFd opens /proc/self/fd on the process's one procfs handle,
+// verified and hardened against overmounts.
+func procSelfFd() (int, error) {
+	h, err := procfs.Get()
+	if err != nil {
+		return -1, err
+	}
+	return h.SelfFd()
 }

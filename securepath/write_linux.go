@@ -394,10 +394,12 @@ func (w *writer) linkFd(name string) error {
 			return err
 		}
 	}
-	if err := procOK(); err != nil {
+	fdDir, err := procSelfFd()
+	if err != nil {
 		return err
 	}
-	return sys.Linkat(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(w.fd), w.dirfd, name, unix.AT_SYMLINK_FOLLOW)
+	defer sys.Close(fdDir)
+	return sys.Linkat(fdDir, strconv.Itoa(w.fd), w.dirfd, name, unix.AT_SYMLINK_FOLLOW)
 }
 
 // cleanup removes the temporary name, if it still has one and it is
