@@ -291,9 +291,9 @@ func (c *checker) walk(name string, allowFile bool) (int, *unix.Stat_t, string, 
 
 // readLink checks a link before its text is followed: the hop count, and
 // procfs magic links, which jump to whatever the kernel says rather than
-// to their text. Only procfs's root directory holds plain links (self,
-// thread-self, mounts, net...), so a procfs link anywhere else is ELOOP,
-// decided before its text is read, as the resolve walk does.
+// to their text: a procfs link outside the directories that hold only
+// plain links (resolve.PlainProcLinkDir) is ELOOP, decided before its
+// text is read, as the resolve walk does.
 func (c *checker) readLink(fd int, parent *dirItem) (string, error) {
 	if c.hops++; c.hops > maxHops {
 		return "", unix.ELOOP
@@ -302,7 +302,7 @@ func (c *checker) readLink(fd int, parent *dirItem) (string, error) {
 	if err := sys.Fstatfs(fd, &sfs); err != nil {
 		return "", err
 	}
-	if sfs.Type == unix.PROC_SUPER_MAGIC && parent.st.Ino != 1 {
+	if sfs.Type == unix.PROC_SUPER_MAGIC && !resolve.PlainProcLinkDir(parent.st.Ino) {
 		return "", unix.ELOOP
 	}
 	target, err := sys.Readlinkat(fd, "")
