@@ -85,3 +85,53 @@ func linkOvermountChild(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckACLOvermount: Check reads a directory's ACLs through its
+// /proc/self/fd entry (fgetxattr refuses O_PATH fds); with a tmpfs over
+// /proc/self/fd whose entries all lead to a directory without ACLs, the
+// directory's own default ACL is still seen. It runs in a child of
+// the test binary with a private mount namespace.
+func TestCheckACLOvermount(t *testing.T) {
+	if os.Getenv("SECUREPATH_OVERMOUNT_CHILD") == "1" {
+		aclOvermountChild(t)
+		return
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("mounting needs root")
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCheckACLOvermount$", "-test.count=1", "-test.v")
+	cmd.Env = append(os.Environ(), "SECUREPATH_OVERMOUNT_CHILD=1")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS}
+	out, err := cmd.CombinedOutput()
+	t.Logf("child:\n%s", out)
+	if err != nil {
+		t.Fatalf("child: %v", err)
+	}
+}
+
+func aclOvermountChild(t *testing.T) {
+	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+		t.Skipf("cannot make / private: %v", err)
+	}
+	base := openTempDir(t)
+	mkdir(t, base+"/plain", 0o755, -1, -1)
+	mkdir(t, base+"/acl", 0o755, -1, -1)
+	setACL(t, base+"/acl", "system.posix_acl_default", 65534)
+	fdDir := "/proc/" + strconv.Itoa(os.Getpid()) + "/fd"
+	if err := unix.Mount("tmpfs", fdDir, "tmpfs", 0, "size=1m"); err != nil {
+		t.Fatalf("mount over %s: %v", fdDir, err)
+	}
+	defer unix.Unmount(fdDir, unix.MNT_DETACH)
+	for n := range 256 {
+		if err := os.Symlink(base+"/plain", filepath.Join(fdDir, strconv.Itoa(n))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep, err := Check(base+"/acl", nil)
+	if err != nil {
+		t.Fatalf("Check = %v", err)
+	}
+	if last := rep.Entries[len(rep.Entries)-1]; !last.DefaultACL {
+		t.Errorf("Check(acl): no default ACL seen: it was read through the overmount, not the directory's own\n%v", rep)
+	}
+}

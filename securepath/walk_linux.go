@@ -341,10 +341,7 @@ func hasXattr(fd int, attr string) (bool, error) {
 	var buf [1]byte
 	_, err := sys.Fgetxattr(fd, attr, buf[:0])
 	if err == unix.EBADF {
-		if err = procOK(); err != nil {
-			return false, err
-		}
-		_, err = sys.Getxattr("/proc/self/fd/"+strconv.Itoa(fd), attr, buf[:0])
+		err = procXattr(fd, attr)
 	}
 	switch err {
 	case nil, unix.ERANGE:
@@ -356,11 +353,22 @@ func hasXattr(fd int, attr string) (bool, error) {
 	return false, err
 }
 
-// procOK checks that the process's one procfs handle (internal/procfs)
-// could be opened and verified. getxattr(2) takes a path, so hasXattr
-// still names /proc/self/fd/N; linkFd acts through procSelfFd.
-func procOK() error {
-	_, err := procfs.Get()
+// procXattr reads attribute attr of the inode fd holds through its
+// /proc/self/fd entry on the process's one procfs handle: getxattrat(2)
+// relative to that handle's fd directory (Linux 6.13+), so nothing
+// mounted over /proc/self/fd can answer instead. Older kernels have only
+// getxattr(2), which takes a path: /proc/self/fd/N by name, once the
+// handle has been verified.
+func procXattr(fd int, attr string) error {
+	dir, err := procSelfFd()
+	if err != nil {
+		return err
+	}
+	defer sys.Close(dir)
+	_, err = sys.Getxattrat(dir, strconv.Itoa(fd), 0, attr, nil)
+	if err == unix.ENOSYS {
+		_, err = sys.Getxattr("/proc/self/fd/"+strconv.Itoa(fd), attr, nil)
+	}
 	return err
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io/fs"
 	"os"
+	"runtime"
 	"strconv"
 	"syscall"
 	"unsafe"
@@ -312,4 +313,37 @@ func newProcMount() (int, error) {
 	return retryFd(func() (int, error) {
 		return unix.Fsmount(fsfd, unix.FSMOUNT_CLOEXEC, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOEXEC)
 	})
+}
+
+// Getxattrat is getxattr(2) relative to dirfd (getxattrat, Linux 6.13+),
+// following a final link unless flags has AT_SYMLINK_NOFOLLOW, with EINTR
+// retried; ENOSYS on older kernels.
+func Getxattrat(dirfd int, path string, flags int, attr string, dest []byte) (int, error) {
+	p, err := unix.BytePtrFromString(path)
+	if err != nil {
+		return -1, err
+	}
+	a, err := unix.BytePtrFromString(attr)
+	if err != nil {
+		return -1, err
+	}
+	// struct xattr_args from <linux/xattr.h>.
+	args := struct {
+		value uint64
+		size  uint32
+		flags uint32
+	}{size: uint32(len(dest))}
+	if len(dest) > 0 {
+		args.value = uint64(uintptr(unsafe.Pointer(&dest[0])))
+	}
+	n, err := retryFd(func() (int, error) {
+		n, _, e := unix.Syscall6(unix.SYS_GETXATTRAT, uintptr(dirfd), uintptr(unsafe.Pointer(p)), uintptr(flags),
+			uintptr(unsafe.Pointer(a)), uintptr(unsafe.Pointer(&args)), unsafe.Sizeof(args))
+		if e != 0 {
+			return -1, e
+		}
+		return int(n), nil
+	})
+	runtime.KeepAlive(dest)
+	return n, err
 }
