@@ -88,6 +88,11 @@ func Symlinkat(target string, dirfd int, path string) error {
 	return retry(func() error { return unix.Symlinkat(target, dirfd, path) })
 }
 
+// Mknodat is mknodat(2) with EINTR retried.
+func Mknodat(dirfd int, path string, mode uint32, dev uint64) error {
+	return retry(func() error { return unix.Mknodat(dirfd, path, mode, int(dev)) })
+}
+
 // Fchmodat is fchmodat(2) (the old call, without flags: it always follows
 // a final link) with EINTR retried.
 func Fchmodat(dirfd int, path string, mode uint32) error {
