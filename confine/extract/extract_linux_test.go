@@ -326,6 +326,23 @@ func TestReplace(t *testing.T) {
 	}
 }
 
+// TestGlobalHeader: a PAX global header, as git archive writes first, is
+// no entry: nothing is skipped or reported for it.
+func TestGlobalHeader(t *testing.T) {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	tw.WriteHeader(&tar.Header{Typeflag: tar.TypeXGlobalHeader, Name: "pax_global_header", PAXRecords: map[string]string{"comment": "0123abcd"}})
+	tw.WriteHeader(&tar.Header{Name: "f", Mode: 0o644, Size: 1})
+	tw.Write([]byte("x"))
+	tw.WriteHeader(&tar.Header{Typeflag: tar.TypeXGlobalHeader, Name: "pax_global_header", PAXRecords: map[string]string{"comment": "again"}})
+	tw.Close()
+	w := newWorld(t)
+	rep, err := extract.Tar(w.open(t, backends[0]), bytes.NewReader(buf.Bytes()))
+	if err != nil || len(rep.Entries) != 1 || rep.Entries[0].Name != "f" || rep.Entries[0].Action != extract.Written {
+		t.Errorf("%v, %+v; want f written and nothing else", err, rep)
+	}
+}
+
 // TestSpecialFiles: FIFOs and devices are skipped and reported unless
 // WithSpecialFiles; sockets and unknown types are always skipped.
 func TestSpecialFiles(t *testing.T) {

@@ -48,6 +48,16 @@ func tarHeaders(r io.Reader) func() (*header, error) {
 		if err != nil {
 			return nil, fmt.Errorf("extract: reading tar: %w", err)
 		}
+		for th.Typeflag == tar.TypeXGlobalHeader {
+			// Records for the archive as a whole (git archive puts the
+			// commit id there), not an entry: archive/tar returns
+			// them as one. Nothing of them is applied.
+			if th, err = tr.Next(); err == io.EOF {
+				return nil, nil
+			} else if err != nil && !errors.Is(err, tar.ErrInsecurePath) {
+				return nil, fmt.Errorf("extract: reading tar: %w", err)
+			}
+		}
 		h := &header{
 			name:       th.Name,
 			link:       th.Linkname,
