@@ -62,7 +62,7 @@ def key(path, line):
     rel = os.path.relpath(os.path.realpath(path), os.path.realpath(m))
     pkg, f = rel.split(os.sep, 1)
     return pkg, (f, int(line))
-pv, gs = {}, {}
+pv, gs, msgs = {}, {}, {}
 for pkgs in json.load(open(os.path.join(root, "pathvet.json"))).values():
     for ds in pkgs.values():
         if isinstance(ds, dict):
@@ -71,12 +71,14 @@ for pkgs in json.load(open(os.path.join(root, "pathvet.json"))).values():
             path, line = d["posn"].rsplit(":", 2)[:2]
             p, k = key(path, line)
             pv.setdefault(p, set()).add(k)
+            msgs.setdefault((p, k), []).append("pathvet: " + d["message"][:90])
 for iss in json.load(open(os.path.join(root, "gosec.json"))).get("Issues") or []:
     if iss["rule_id"] not in GOSEC:
         continue
     p, k = key(iss["file"], iss["line"].split("-")[0])
     gs.setdefault(p, set()).add(k)
-print("| case package | true positives | pathvet found | pathvet missed | pathvet false alarms | gosec found | gosec missed | gosec false alarms |")
+    msgs.setdefault((p, k), []).append("gosec %s: %s" % (iss["rule_id"], iss["details"][:80]))
+print("| case package | true positives | pathvet found | pathvet missed | pathvet reports on other lines | gosec found | gosec missed | gosec reports on other lines |")
 print("| --- | --- | --- | --- | --- | --- | --- | --- |")
 tot = [0] * 7
 for pkg in sorted(want):
@@ -87,4 +89,9 @@ for pkg in sorted(want):
     tot = [a + b for a, b in zip(tot, row)]
     print("| %s | %s |" % (pkg, " | ".join(map(str, row))))
 print("| all | %s |" % " | ".join(map(str, tot)))
+if os.environ.get("VERBOSE"):
+    for (p, k), ms in sorted(msgs.items()):
+        mark = "want" if want[p].get(k) else "NOT WANTED"
+        for msg in ms:
+            print("%s/%s:%d [%s] %s" % (p, k[0], k[1], mark, msg), file=sys.stderr)
 PY
