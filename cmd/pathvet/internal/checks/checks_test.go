@@ -18,6 +18,7 @@ func TestRules(t *testing.T) {
 		pkg string
 	}{
 		{checks.PathInject, "pathinject"},
+		{checks.PathInject, "gin"},
 		{checks.ZipSlip, "zipslip"},
 		{checks.ArchiveBomb, "archivebomb"},
 		{checks.PrefixCheck, "prefixcheck"},
@@ -25,7 +26,7 @@ func TestRules(t *testing.T) {
 		{checks.PermWindow, "permwindow"},
 		{checks.UntrustedRoot, "untrustedroot"},
 	} {
-		t.Run(tc.a.Name, func(t *testing.T) {
+		t.Run(tc.a.Name+"/"+tc.pkg, func(t *testing.T) {
 			t.Parallel()
 			analysistest.Run(t, analysistest.TestData(), tc.a, tc.pkg)
 		})

@@ -294,13 +294,25 @@ func at(b *ssa.BasicBlock, next *point) *point {
 // Query asks whether data of the given kinds reaches v, used in block b.
 // With sanitize, lexical checks and contained joins stop the taint.
 func (e *Flow) Query(v ssa.Value, b *ssa.BasicBlock, mask Kind, sanitize bool) *Source {
-	q := &query{e: e, sanitize: sanitize, seen: map[qkey]bool{}}
+	return e.query(v, b, mask, sanitize, false)
+}
+
+// QueryFile is Query for a name that a call opens or creates as a file:
+// filepath.Base, whose ".." can only name the parent directory, also
+// stops the taint.
+func (e *Flow) QueryFile(v ssa.Value, b *ssa.BasicBlock, mask Kind) *Source {
+	return e.query(v, b, mask, true, true)
+}
+
+func (e *Flow) query(v ssa.Value, b *ssa.BasicBlock, mask Kind, sanitize, fileSink bool) *Source {
+	q := &query{e: e, sanitize: sanitize, fileSink: fileSink, seen: map[qkey]bool{}}
 	return q.flow(v, nil, at(b, nil), nil, mask)
 }
 
 type query struct {
 	e        *Flow
 	sanitize bool
+	fileSink bool
 	seen     map[qkey]bool
 	steps    int
 }
@@ -471,8 +483,11 @@ func (q *query) call(c *ssa.Call, idx int, pt *point, f *frame, mask Kind) *Sour
 	if boundCalls[name] {
 		mask &^= Stream
 	}
-	if q.sanitize && containCalls[name] {
+	if q.sanitize && (containCalls[name] || baseCalls[name] && q.fileSink) {
 		return nil
+	}
+	if q.sanitize && (name == "path/filepath.Join" || name == "path.Join") {
+		return q.join(c, pt, f, mask)
 	}
 	callee := com.StaticCallee()
 	if callee != nil && q.e.local[callee] && len(callee.Blocks) > 0 {
@@ -522,6 +537,54 @@ func (q *query) call(c *ssa.Call, idx int, pt *point, f *frame, mask Kind) *Sour
 		}
 	}
 	return nil
+}
+
+// join is the taint of filepath.Join(elems...) or path.Join. An element
+// after the first that is Clean("/" + x) cannot climb: Clean removes
+// every ".." at the root, so the join stays under the elements before it
+// (the idiom of http.Dir).
+func (q *query) join(c *ssa.Call, pt *point, f *frame, mask Kind) *Source {
+	var elems []ssa.Value
+	for i := 0; ; i++ {
+		el := joinElem(c, i)
+		if el == nil {
+			break
+		}
+		elems = append(elems, el)
+	}
+	if len(elems) == 0 { // Join(parts...): follow the slice
+		return q.flow(c.Call.Args[0], nil, pt, f, mask)
+	}
+	for i, el := range elems {
+		if i > 0 && rootedClean(el) {
+			continue
+		}
+		if s := q.flow(el, nil, pt, f, mask); s != nil {
+			return s
+		}
+	}
+	return nil
+}
+
+// rootedClean reports whether v is filepath.Clean or path.Clean of a
+// string that starts with "/".
+func rootedClean(v ssa.Value) bool {
+	c, ok := v.(*ssa.Call)
+	if !ok {
+		return false
+	}
+	switch funcName(c.Common()) {
+	case "path/filepath.Clean", "path.Clean":
+	default:
+		return false
+	}
+	b, ok := c.Call.Args[0].(*ssa.BinOp)
+	if !ok || b.Op != token.ADD {
+		return false
+	}
+	k, ok := b.X.(*ssa.Const)
+	return ok && k.Value != nil && k.Value.Kind() == constant.String &&
+		strings.HasPrefix(constant.StringVal(k.Value), "/")
 }
 
 // mem is the taint of the memory at addr (and path below it).

@@ -39,6 +39,35 @@ var pathSinks = map[string][]int{
 	"io/ioutil.TempFile":  {0},
 	"io/ioutil.TempDir":   {0},
 	"net/http.ServeFile":  {2},
+
+	// Web frameworks' file helpers.
+	// (A static method call's arguments start with the receiver; an
+	// interface method call's do not.)
+	"(*github.com/gin-gonic/gin.Context).File":             {1},
+	"(*github.com/gin-gonic/gin.Context).FileAttachment":   {1},
+	"(*github.com/gin-gonic/gin.Context).SaveUploadedFile": {2},
+	"(github.com/labstack/echo/v4.Context).File":           {0},
+	"(github.com/labstack/echo/v4.Context).Attachment":     {0},
+	"(*github.com/gofiber/fiber/v2.Ctx).SendFile":          {1},
+	"(*github.com/gofiber/fiber/v2.Ctx).SaveFile":          {2},
+}
+
+// fileSinks need a file at the name: filepath.Base's ".." (the parent
+// directory) cannot be opened, read or created as one.
+var fileSinks = map[string]bool{
+	"os.Open": true, "os.Create": true, "os.ReadFile": true, "os.WriteFile": true,
+	"io/ioutil.ReadFile": true, "io/ioutil.WriteFile": true,
+	"(*github.com/gin-gonic/gin.Context).SaveUploadedFile": true,
+	"(*github.com/gofiber/fiber/v2.Ctx).SaveFile":          true,
+}
+
+// query asks whether untrusted data of mask reaches argument i of s.
+func (e *Flow) sinkQuery(s site, i int, mask Kind) *Source {
+	arg := s.call.Common().Args[i]
+	if fileSinks[s.name] {
+		return e.QueryFile(arg, s.call.Block(), mask)
+	}
+	return e.Query(arg, s.call.Block(), mask, true)
 }
 
 // rootSinks open a directory that later names are confined to.
@@ -192,7 +221,7 @@ func runPathInject(pass *analysis.Pass) (any, error) {
 	for _, s := range e.sites(inMap(pathSinks)) {
 		for _, i := range pathSinks[s.name] {
 			arg := s.call.Common().Args[i]
-			src := e.Query(arg, s.call.Block(), Remote|Args|Env, true)
+			src := e.sinkQuery(s, i, Remote|Args|Env)
 			if src == nil {
 				continue
 			}
@@ -231,7 +260,7 @@ func runZipSlip(pass *analysis.Pass) (any, error) {
 	r := &reporter{pass: pass}
 	for _, s := range e.sites(inMap(pathSinks)) {
 		for _, i := range pathSinks[s.name] {
-			src := e.Query(s.call.Common().Args[i], s.call.Block(), Archive, true)
+			src := e.sinkQuery(s, i, Archive)
 			if src == nil {
 				continue
 			}

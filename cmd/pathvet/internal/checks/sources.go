@@ -35,10 +35,11 @@ type Source struct {
 }
 
 // funcName is the full name of a call's static callee as types prints
-// it ("os.Open", "(*os.File).Chmod"), or "" for dynamic calls.
+// it ("os.Open", "(*os.File).Chmod"), of the interface method of an
+// invoke call ("(io.Reader).Read"), or "" for other dynamic calls.
 func funcName(c *ssa.CallCommon) string {
 	if c.IsInvoke() {
-		return ""
+		return c.Method.FullName()
 	}
 	if f := c.StaticCallee(); f != nil {
 		if o, ok := f.Object().(*types.Func); ok {
@@ -119,6 +120,15 @@ var containCalls = map[string]bool{
 	"github.com/cyphar/filepath-securejoin.SecureJoinVFS": true,
 }
 
+// baseCalls return the last element of a name: one component, never a
+// path, but ".." stays "..". Joined under a directory that is its parent:
+// harmless for a call that needs a file (Open, Create, ReadFile), not for
+// one that acts on a directory too (RemoveAll, Chmod, Rename...).
+var baseCalls = map[string]bool{
+	"path/filepath.Base": true,
+	"path.Base":          true,
+}
+
 // localChecks are the lexical checks that sanitize a name: the index
 // of the checked argument. Clean, Abs, Rel, EvalSymlinks and HasPrefix
 // are deliberately absent.
@@ -140,7 +150,13 @@ func remoteType(t types.Type) bool {
 	}
 	switch n.Obj().Pkg().Path() + "." + n.Obj().Name() {
 	case "net/http.Request", "net/url.URL", "net/url.Values", "net/http.Header",
-		"mime/multipart.Form", "mime/multipart.FileHeader", "mime/multipart.Part":
+		"mime/multipart.Form", "mime/multipart.FileHeader", "mime/multipart.Part",
+		// The request contexts of common web frameworks: Param, Query,
+		// PostForm, FormFile and the rest come from the client.
+		"github.com/gin-gonic/gin.Context",
+		"github.com/labstack/echo/v4.Context", "github.com/labstack/echo.Context",
+		"github.com/gofiber/fiber/v2.Ctx", "github.com/gofiber/fiber/v3.Ctx",
+		"github.com/go-chi/chi/v5.Context":
 		return true
 	}
 	return false

@@ -180,3 +180,13 @@ var cfg = config{Dir: "/var/lib/app"}
 func trusted(w http.ResponseWriter, r *http.Request) {
 	os.WriteFile(filepath.Join(cfg.Dir, "state"), nil, 0o600)
 }
+
+// Clean("/" + name) cannot climb: joined under a directory it stays
+// there (the idiom of http.Dir); alone it is any absolute path.
+func rootedClean(w http.ResponseWriter, r *http.Request) {
+	name := r.FormValue("f")
+	os.Open(filepath.Join(base, filepath.Clean("/"+name)))
+	os.Open(path.Join(base, "static", path.Clean("/"+name)))
+	os.Open(filepath.Clean("/" + name))                          // want `reaches os.Open`
+	os.Open(path.Join(r.FormValue("dir"), path.Clean("/"+name))) // want `reaches os.Open`
+}
