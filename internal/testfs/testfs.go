@@ -62,6 +62,17 @@ func make1(dir, e string) error {
 // in a tree changed, byte for byte and mode for mode.
 func Snapshot(t testing.TB, dir string) map[string]string {
 	t.Helper()
+	m, err := describe(dir, nil)
+	if err != nil {
+		t.Fatalf("testfs: snapshot %s: %v", dir, err)
+	}
+	return m
+}
+
+// describe maps every entry under dir (dir itself as ".") to its type
+// and mode, the content of a file or the target of a link, and what more
+// says of it.
+func describe(dir string, more func(fi os.FileInfo) string) (map[string]string, error) {
 	m := map[string]string{}
 	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
 		if err != nil {
@@ -87,13 +98,13 @@ func Snapshot(t testing.TB, dir string) map[string]string {
 			}
 			desc += " " + string(b)
 		}
+		if more != nil {
+			desc += more(fi)
+		}
 		m[rel] = desc
 		return nil
 	})
-	if err != nil {
-		t.Fatalf("testfs: snapshot %s: %v", dir, err)
-	}
-	return m
+	return m, err
 }
 
 // retryFor bounds Retry: long enough to outlast any other test binary's
