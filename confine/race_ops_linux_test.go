@@ -312,13 +312,6 @@ var raceOpts = map[string][]confine.Option{
 // found missing is a narrow window, met only now and then in one race.
 var raceRounds = map[string]int{"OpenFile-create/final-NoXDev": 4}
 
-// raceOnly restricts a race to some backends.
-var raceOnly = map[string][]backend{
-	// openat2 misreports an escape as ErrCrossDevice under NoXDev while
-	// the link comes and goes: a known bug, raced once it is fixed.
-	"OpenFile-create/final-NoXDev": {{name: "walk", opt: confine.WithResolver(confine.ResolverWalk)}},
-}
-
 func plantAt(name, target string) func(w *raceWorld) func() error {
 	return func(w *raceWorld) func() error {
 		if rest, ok := strings.CutPrefix(target, "$OUT"); ok {
@@ -580,11 +573,7 @@ func (w *raceWorld) inD(fn func(dfd int) error) error {
 func TestRaceOps(t *testing.T) {
 	for _, op := range raceOps {
 		t.Run(op.name, func(t *testing.T) {
-			bs := backends
-			if only, ok := raceOnly[op.name]; ok {
-				bs = only
-			}
-			forEachBackendMode(t, bs, func(t *testing.T, m mode, b backend) {
+			forEachBackendMode(t, backends, func(t *testing.T, m mode, b backend) {
 				w := newRaceWorld(t, openOpts(m, b, raceOpts[op.name]...))
 				for range max(raceRounds[op.name], 1) {
 					race(t, op.swap(w), func() (bool, error) {
