@@ -1,0 +1,703 @@
+//go:build linux
+
+package fuzz
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/pathguard/pathguard/confine"
+)
+
+// opsTree is the tree every FuzzOps iteration starts from: links inward,
+// outward, absolute (outward and inward), dangling (inside and outside)
+// and looping, beside a canary tree "outside". absMark stands for the
+// tree's base directory.
+var opsTree = []string{
+	"root/f=F", "root/d/g=G", "root/d/e/h=H", "root/a/", "root/mnt/m=M", "root/mnt/d/",
+	"root/mnt/up => ../f", "root/mnt/out => ../../outside/f",
+	"root/in => d/g", "root/dd => d", "root/chain => in", "root/d/back => ../f",
+	"root/out => ../outside/f", "root/outd => ../outside", "root/esc => d/../../outside",
+	"root/abs => " + absMark + "outside/f", "root/absd => " + absMark + "outside",
+	"root/absin => /f", "root/dang => nowhere", "root/dangout => ../outside/new",
+	"root/dangabs => " + absMark + "outside/new", "root/loop => loop", "root/self => .",
+	"root/l1 => l2", "root/l2 => l1",
+	"outside/f=SECRET", "outside/d/g=SG", "outside/e/",
+}
+
+// opsNames are the components names are made of; opsTargets those of
+// symlink targets; opsSwap the entries the swapper exchanges.
+var (
+	opsNames = []string{
+		"a", "d", "e", "f", "g", "h", "in", "dd", "chain", "out", "outd", "esc", "abs", "absd",
+		"absin", "dang", "dangout", "dangabs", "loop", "self", "mnt", "outside", "..", ".", "x", "y",
+		"m", "back", "l1",
+	}
+	opsTargets = []string{"a", "d", "f", "g", "x", "y", "in", "out", "dang", "loop", "self", "outside", "..", "..", ".", "mnt", "m", "e"}
+	opsSwap    = []string{"d", "dd", "out", "outd", "in", "dang", "dangout", "f", "abs", "absd", "a", "x", "self", "esc", "mnt"}
+)
+
+// absPool holds first components of absolute symlink targets ("/d/...")
+// that do not exist at "/" on this system.
+var absPool = func() []string {
+	var out []string
+	for _, c := range []string{"d", "a", "f", "x", "dd", "in"} {
+		if _, err := os.Lstat("/" + c); errors.Is(err, fs.ErrNotExist) {
+			out = append(out, c)
+		}
+	}
+	if out == nil {
+		out = []string{"pathguard-fuzz-none"}
+	}
+	return out
+}()
+
+// procNames are the components of names given to a Root on /proc/<pid>.
+var procNames = []string{
+	"cwd", "root", "exe", "fd", "fdinfo", "task", strconv.Itoa(os.Getpid()), "0", "1", "2", "3",
+	"ns", "mnt", "net", "status", "..", ".", "attr", "current", "map_files", "self", "stat",
+}
+
+// Bits of the first byte of a FuzzOps or FuzzBackends input.
+const (
+	cfgWalk       = 1 << iota // the walk backend, else openat2
+	cfgInRoot                 // InRoot, else Beneath
+	cfgNoSymlinks             // NoSymlinks
+	cfgNoXDev                 // NoXDev
+	cfgRefuse                 // openat2 refused (ENOSYS or EPERM), backend Auto
+	cfgSwap                   // a concurrent swapper (FuzzOps)
+	cfgProc                   // the root is /proc/<pid>, read-only operations
+	cfgMount                  // a tmpfs on root/mnt (root only)
+)
+
+// opsEnv is what FuzzOps keeps across iterations.
+type opsEnv struct {
+	ns           *nsThread
+	base, root   string // the tree, its root
+	tbase, troot string // the twin, for os.Root
+	canary       map[string]string
+}
+
+func newOpsEnv(tb testing.TB) *opsEnv {
+	e := &opsEnv{ns: ns()}
+	var err error
+	// Trees live 32 levels below their temporary directory: even a
+	// broken build following chains of ".." stays inside it.
+	if e.base, err = nest(tb.TempDir(), 32); err != nil {
+		tb.Fatal(err)
+	}
+	if e.tbase, err = nest(tb.TempDir(), 32); err != nil {
+		tb.Fatal(err)
+	}
+	e.root, e.troot = e.base+"/root", e.tbase+"/root"
+	for _, b := range []string{e.base, e.tbase} {
+		for _, ent := range opsTree {
+			if strings.HasPrefix(ent, "outside/") {
+				if err := make1(b, ent); err != nil {
+					tb.Fatal(err)
+				}
+			}
+		}
+	}
+	if err := errors.Join(reset(e.base), reset(e.tbase)); err != nil {
+		tb.Fatal(err)
+	}
+	if e.canary, err = e.outside(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		clearDir(e.root)
+		clearDir(e.troot)
+	})
+	return e
+}
+
+// outside snapshots everything outside the root: the canary tree with
+// its times, and the names beside the root and above it.
+func (e *opsEnv) outside() (map[string]string, error) {
+	m, err := snapshot(e.base+"/outside", true)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range []string{e.base, e.base + "/.."} {
+		ents, err := os.ReadDir(d)
+		if err != nil {
+			return nil, err
+		}
+		var names []string
+		for _, ent := range ents {
+			names = append(names, ent.Name())
+		}
+		m["listing of "+d] = strings.Join(names, ",")
+	}
+	return m, nil
+}
+
+// reset rebuilds the root of the tree at base.
+func reset(base string) error {
+	root := base + "/root"
+	if err := os.Mkdir(root, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	os.Chmod(root, 0o755)
+	if err := clearDir(root); err != nil {
+		return err
+	}
+	for _, ent := range opsTree {
+		if rest, ok := strings.CutPrefix(ent, "root/"); ok {
+			if name, tgt, ok := strings.Cut(rest, " => "); ok {
+				ent = "root/" + name + " => " + target(tgt, base)
+			}
+			if err := make1(base, ent); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// opsSeeds are inputs made from the resolution and differential tables'
+// cases, one operation each, in every configuration of the first byte
+// that matters for them.
+func opsSeeds() [][]byte {
+	idx := func(pool []string, s string) byte { return byte(slices.Index(pool, s)) }
+	// One op: code, name (count-1 | flags, comps...), extra bytes.
+	name := func(flags byte, comps ...string) []byte {
+		b := []byte{byte(len(comps)-1) | flags}
+		for _, c := range comps {
+			b = append(b, idx(opsNames, c))
+		}
+		return b
+	}
+	seq := func(cfg byte, ops ...[]byte) []byte {
+		b := []byte{cfg, byte(len(ops) - 1)}
+		for _, o := range ops {
+			b = append(b, o...)
+		}
+		return b
+	}
+	one := func(code int, n []byte, extra ...byte) []byte {
+		return append(append([]byte{byte(code)}, n...), extra...)
+	}
+	var seeds [][]byte
+	for _, cfg := range []byte{0, cfgWalk, cfgInRoot, cfgInRoot | cfgWalk, cfgNoSymlinks | cfgWalk, cfgRefuse, cfgMount | cfgNoXDev | cfgWalk, cfgMount | cfgNoXDev} {
+		seeds = append(seeds,
+			seq(cfg, one(opOpen, name(0, "..", "outside", "f"))),
+			seq(cfg, one(opOpen, name(0, "out"))),
+			seq(cfg, one(opOpen, name(0x80, "outd"))),
+			seq(cfg, one(opReadFile, name(0, "abs"))),
+			seq(cfg, one(opOpen, name(0, "absin"))),
+			seq(cfg, one(opOpen, name(0, "chain"))),
+			seq(cfg, one(opOpen, name(0, "dd", "e", "h"))),
+			seq(cfg, one(opOpen, name(0, "loop"))),
+			seq(cfg, one(opOpen, name(0, "mnt", "m"))),
+			seq(cfg, one(opChmod, name(0, "mnt"), 2)),
+			seq(cfg, one(opOpenFile, name(0, "dangout"), 3, 0)),
+			seq(cfg, one(opWriteFile, name(0, "dangabs"), 0)),
+			seq(cfg, one(opOpenFile, name(0, "esc", "x"), 1, 0)),
+			seq(cfg, one(opRemoveAll, name(0, "outd"))),
+			seq(cfg, one(opRemoveAll, name(0x80, "outd"))),
+			seq(cfg, one(opRemove, name(0x80, "dd"))),
+			seq(cfg, one(opChmod, name(0, "out"), 2)),
+			seq(cfg, one(opChtimes, name(0, "abs"), 9)),
+			seq(cfg, one(opMkdirAll, name(0, "outd", "x"), 0)),
+			seq(cfg, one(opMkdir, name(0, "dang"), 0)),
+			seq(cfg, one(opLink, name(0, "out"), name(0, "x")...)),
+			seq(cfg, one(opRename, name(0, "..", "outside", "f"), name(0, "x")...)),
+			seq(cfg, one(opRename, name(0, "d"), name(0, "..", "x")...)),
+			seq(cfg, one(opReadDir, name(0, "outd"))),
+			seq(cfg, one(opOpenRoot, name(0, "esc"))),
+			seq(cfg, one(opResolve, name(0, "d", "back"))),
+			seq(cfg,
+				one(opSymlink, name(0, "x"), 1, idx(opsTargets, ".."), idx(opsTargets, "outside")),
+				one(opWriteFile, name(0, "x", "f"), 0, 0)),
+			seq(cfg,
+				one(opRename, name(0, "d"), name(0, "x")...),
+				one(opRename, name(0, "outd"), name(0, "d")...),
+				one(opOpen, name(0, "d", "f"))),
+		)
+	}
+	for _, cfg := range []byte{cfgProc, cfgProc | cfgWalk, cfgProc | cfgInRoot | cfgWalk} {
+		pidx := func(s string) byte { return byte(slices.Index(procNames, s)) }
+		for _, n := range [][]string{{"cwd"}, {"root"}, {"exe"}, {"fd", "0"}, {"task", strconv.Itoa(os.Getpid()), "cwd"}, {"ns", "mnt"}, {"status"}, {"..", "self"}} {
+			b := []byte{cfg, 0, byte(slices.Index(readOnlyOps, opOpen)), byte(len(n) - 1)}
+			for _, c := range n {
+				b = append(b, pidx(c))
+			}
+			seeds = append(seeds, b)
+		}
+	}
+	// A swapper exchanging a directory with an outward link while the
+	// same names are opened.
+	seeds = append(seeds, append([]byte{cfgSwap | cfgWalk, 3,
+		opOpen, 1, idx(opsNames, "d"), idx(opsNames, "g"),
+		opWriteFile, 1, idx(opsNames, "d"), idx(opsNames, "x"), 0, 0,
+		opOpenFile, 1, idx(opsNames, "d"), idx(opsNames, "x"), 3, 0, 0,
+		opRemoveAll, 1, idx(opsNames, "d"), idx(opsNames, "e")},
+		64, 0, byte(slices.Index(opsSwap, "d")), byte(slices.Index(opsSwap, "outd")), 0))
+	return seeds
+}
+
+// FuzzOps decodes its input into a configuration and a short sequence of
+// Root operations (OpenFile, Mkdir, MkdirAll, Symlink with any target,
+// Link, Rename, Remove, RemoveAll, Open, Chmod, Chtimes, WriteFile,
+// ReadFile, ReadDir, OpenRoot, Stat, Lstat, Readlink, Resolve) on opsTree,
+// and asserts after every operation and at the end:
+//
+//   - the canary tree outside the root is unchanged, byte for byte, mode
+//     for mode and time for time, and nothing appears beside the root;
+//   - every file returned lies inside the root: its device and inode are
+//     reached by walking the root (for a Root on /proc/<pid>: it is on
+//     procfs, so no magic link was followed);
+//   - under NoXDev, every file returned is on the root's mount and the
+//     tmpfs mounted inside the root is unchanged; under NoSymlinks, no
+//     operation whose name crosses a symlink succeeds;
+//   - errors are *fs.PathError or *os.LinkError;
+//   - no descriptor leaks (/proc/self/fd is counted before and after);
+//   - in Beneath mode without flags or swapper, every operation gives
+//     the same class of result (success or errno) and the same data as
+//     os.Root on a twin tree, and the trees end up the same, except for
+//     the differences docs/fuzzing.md names.
+//
+// The first byte chooses the backend, the mode, NoSymlinks, NoXDev, an
+// openat2 refused as by seccomp, a concurrent swapper (exchanging
+// entries of the root as the input says, while the operations run), a
+// Root on /proc/<pid> and a tmpfs mounted in the tree.
+func FuzzOps(f *testing.F) {
+	for _, s := range opsSeeds() {
+		f.Add(s)
+	}
+	e := newOpsEnv(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var err error
+		e.ns.do(func() { err = e.run(data) })
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// opsConfig is a decoded FuzzOps input.
+type opsConfig struct {
+	cfg   byte
+	ops   []op
+	swaps []swap
+	turns int
+}
+
+type swap struct {
+	a, b     string
+	exchange bool
+}
+
+func decodeOps(data []byte, mountOK bool) opsConfig {
+	in := &input{b: data}
+	c := opsConfig{cfg: in.byte()}
+	if !mountOK {
+		c.cfg &^= cfgMount
+	}
+	if c.cfg&cfgProc != 0 {
+		c.cfg &^= cfgMount | cfgSwap
+	}
+	n := 1 + int(in.byte())%6
+	allowed, pool := []int(nil), opsNames
+	if c.cfg&cfgProc != 0 {
+		allowed, pool = readOnlyOps, procNames
+	} else {
+		for i := 0; i < numOps; i++ {
+			allowed = append(allowed, i)
+		}
+	}
+	for i := 0; i < n; i++ {
+		c.ops = append(c.ops, decodeOp(in, allowed, pool, opsTargets, absPool))
+	}
+	if c.cfg&cfgSwap != 0 {
+		c.turns = 1 + int(in.byte())
+		for i := 0; i < 1+int(in.byte())%3; i++ {
+			s := swap{a: in.pick(opsSwap), b: in.pick(opsSwap)}
+			s.exchange = in.byte()%2 == 0
+			c.swaps = append(c.swaps, s)
+		}
+	}
+	return c
+}
+
+// swapper exchanges (or renames) entries of the root, from its own fd,
+// the number of turns the input says, concurrently with the operations.
+type swapper struct {
+	done chan struct{}
+	fd   int
+}
+
+func startSwapper(root string, c opsConfig) (*swapper, error) {
+	fd, err := unix.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	s := &swapper{done: make(chan struct{}), fd: fd}
+	go func() {
+		defer close(s.done)
+		for i := 0; i < c.turns; i++ {
+			for _, sw := range c.swaps {
+				if sw.exchange {
+					unix.Renameat2(fd, sw.a, fd, sw.b, unix.RENAME_EXCHANGE)
+				} else {
+					unix.Renameat2(fd, sw.a, fd, sw.b, unix.RENAME_NOREPLACE)
+				}
+			}
+		}
+	}()
+	return s, nil
+}
+
+func (s *swapper) wait() {
+	if s == nil {
+		return
+	}
+	<-s.done
+	if s.fd >= 0 {
+		unix.Close(s.fd)
+		s.fd = -1
+	}
+}
+
+// run is one FuzzOps iteration, on the namespace thread.
+func (e *opsEnv) run(data []byte) (err error) {
+	c := decodeOps(data, e.ns.ok)
+	proc, mount := c.cfg&cfgProc != 0, c.cfg&cfgMount != 0
+	twin := c.cfg&(cfgInRoot|cfgNoSymlinks|cfgNoXDev|cfgSwap|cfgProc|cfgMount) == 0
+	var log []string
+	fail := func(format string, args ...any) error {
+		return fmt.Errorf("config %#02x (%s): %s\nsteps:\n\t%s", c.cfg, cfgString(c.cfg), fmt.Sprintf(format, args...), strings.Join(log, "\n\t"))
+	}
+
+	if !proc {
+		if err := reset(e.base); err != nil {
+			return err
+		}
+	}
+	if twin {
+		if err := reset(e.tbase); err != nil {
+			return err
+		}
+	}
+	var mnt map[string]string
+	if mount {
+		if err := unix.Mount("tmpfs", e.root+"/mnt", "tmpfs", 0, "size=1m,mode=0755"); err != nil {
+			return fmt.Errorf("mount: %v", err)
+		}
+		defer unix.Unmount(e.root+"/mnt", unix.MNT_DETACH)
+		for _, ent := range opsTree {
+			if strings.HasPrefix(ent, "root/mnt/") {
+				if err := make1(e.base, ent); err != nil {
+					return err
+				}
+			}
+		}
+		if mnt, err = snapshot(e.root+"/mnt", true); err != nil {
+			return err
+		}
+	}
+
+	fds := countFDs()
+	dir := e.root
+	if proc {
+		dir = "/proc/" + strconv.Itoa(os.Getpid())
+	}
+	opts := optsOf(c.cfg&cfgWalk != 0, c.cfg&cfgInRoot != 0, c.cfg&cfgNoSymlinks != 0, c.cfg&cfgNoXDev != 0, c.cfg&cfgRefuse != 0)
+	if c.cfg&cfgRefuse != 0 {
+		errno := syscall.ENOSYS
+		if c.cfg&cfgWalk != 0 {
+			errno = syscall.EPERM
+		}
+		defer refuseOpenat2(errno)()
+	}
+	r, err := confine.OpenRoot(dir, opts...)
+	if err != nil {
+		return fail("OpenRoot: %v", err)
+	}
+	rootClosed := false
+	defer func() {
+		if !rootClosed {
+			r.Close()
+		}
+	}()
+	var osr *os.Root
+	if twin {
+		if osr, err = os.OpenRoot(e.troot); err != nil {
+			return err
+		}
+		defer func() {
+			if osr != nil {
+				osr.Close()
+			}
+		}()
+	}
+	rootMnt := uint64(0)
+	if c.cfg&cfgNoXDev != 0 {
+		rf, err := r.Open(".")
+		if err != nil {
+			return fail("Open(.): %v", err)
+		}
+		rootMnt, err = fdMountID(int(rf.Fd()))
+		rf.Close()
+		if err != nil {
+			return err
+		}
+	}
+	var sw *swapper
+	if c.cfg&cfgSwap != 0 {
+		if sw, err = startSwapper(e.root, c); err != nil {
+			return err
+		}
+		defer sw.wait()
+	}
+
+	for _, o := range c.ops {
+		crosses := c.cfg&cfgNoSymlinks != 0 && sw == nil && !proc &&
+			(crossesLink(e.root, o, o.name, followsLast(o), c.cfg&cfgInRoot != 0) ||
+				(o.code == opRename || o.code == opLink) && crossesLink(e.root, o, o.arg, false, c.cfg&cfgInRoot != 0))
+		why := ""
+		if twin {
+			why = knownDifference(e.troot, o)
+			if why == "skip" {
+				log = append(log, o.String()+": not run (a known difference with os.Root)")
+				continue
+			}
+		}
+		got := applyRetry(r, o, e.base, proc)
+		log = append(log, fmt.Sprintf("%s = %v", o, got.err))
+		err := e.checkResult(r, o, &got, proc, sw, rootMnt)
+		if err == nil && crosses && got.err == nil {
+			err = errors.New("succeeded under NoSymlinks, but the name crosses a symlink")
+		}
+		if err == nil && twin {
+			err = e.compareTwin(osr, o, &got, why)
+			if errors.Is(err, errDiverged) {
+				log = append(log, "(os.Root follows at most 8 links: the twin is no longer compared)")
+				twin, err = false, nil
+			}
+		}
+		got.close()
+		if err != nil {
+			return fail("%s: %v", o, err)
+		}
+	}
+	sw.wait()
+	r.Close()
+	rootClosed = true
+	if osr != nil {
+		osr.Close()
+		osr = nil
+	}
+	if n := countFDs(); n != fds {
+		return fail("%d descriptors open before, %d after", fds, n)
+	}
+	after, err := e.outside()
+	if err != nil {
+		return err
+	}
+	if d := diffMaps(e.canary, after); d != nil {
+		return fail("the canary outside the root changed:\n\t%s", strings.Join(d, "\n\t"))
+	}
+	if mount && c.cfg&cfgNoXDev != 0 {
+		now, err := snapshot(e.root+"/mnt", true)
+		if err != nil {
+			return err
+		}
+		if d := diffMaps(mnt, now); d != nil {
+			return fail("under NoXDev, the mount inside the root changed:\n\t%s", strings.Join(d, "\n\t"))
+		}
+	}
+	if twin {
+		ours, err1 := snapshot(e.root, false)
+		theirs, err2 := snapshot(e.troot, false)
+		if err := errors.Join(err1, err2); err != nil {
+			return err
+		}
+		if d := diffMaps(normBase(theirs, e.tbase), normBase(ours, e.base)); d != nil {
+			return fail("the trees differ (os.Root -> confine):\n\t%s", strings.Join(d, "\n\t"))
+		}
+	}
+	return nil
+}
+
+func normBase(m map[string]string, base string) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		if k == "." {
+			continue // the roots' own times and modes are compared elsewhere
+		}
+		out[k] = strings.ReplaceAll(v, base, "<base>")
+	}
+	return out
+}
+
+func cfgString(c byte) string {
+	var s []string
+	for i, n := range []string{"walk", "inroot", "nosymlinks", "noxdev", "refused-openat2", "swapper", "proc", "mount"} {
+		if c&(1<<i) != 0 {
+			s = append(s, n)
+		}
+	}
+	if c&cfgWalk == 0 && c&cfgRefuse == 0 {
+		s = append([]string{"openat2"}, s...)
+	}
+	return strings.Join(s, ",")
+}
+
+// checkResult checks one operation's result on the Root under test.
+func (e *opsEnv) checkResult(r *confine.Root, o op, got *result, proc bool, sw *swapper, rootMnt uint64) error {
+	if got.err != nil {
+		var pe *fs.PathError
+		var le *os.LinkError
+		if !errors.As(got.err, &pe) && !errors.As(got.err, &le) {
+			return fmt.Errorf("error %#v is neither a *fs.PathError nor an *os.LinkError", got.err)
+		}
+	}
+	var in map[devIno]string
+	for _, f := range got.files {
+		fd := int(f.Fd())
+		if proc {
+			var sfs unix.Statfs_t
+			if err := unix.Fstatfs(fd, &sfs); err != nil {
+				return err
+			}
+			if sfs.Type != unix.PROC_SUPER_MAGIC {
+				return fmt.Errorf("opened %s, which is not on procfs: a magic link was followed", f.Name())
+			}
+			continue
+		}
+		di, err := fdDevIno(fd)
+		if err != nil {
+			return err
+		}
+		if in == nil {
+			if in, err = inodes(e.root); err != nil {
+				return err
+			}
+		}
+		if _, ok := in[di]; !ok && sw != nil {
+			// The swapper may be between two renames: once it is done,
+			// the file must be in the tree.
+			sw.wait()
+			if in, err = inodes(e.root); err != nil {
+				return err
+			}
+		}
+		if _, ok := in[di]; !ok {
+			return fmt.Errorf("opened inode %d, which is not in the root", di.ino)
+		}
+		if rootMnt != 0 {
+			id, err := fdMountID(fd)
+			if err != nil {
+				return err
+			}
+			if id != rootMnt {
+				return fmt.Errorf("under NoXDev, opened a file on mount %d, not the root's %d", id, rootMnt)
+			}
+		}
+	}
+	return nil
+}
+
+var errDiverged = errors.New("the twin diverged")
+
+// knownDifference names the difference with os.Root that o falls under on
+// the twin tree at troot (docs/fuzzing.md): "skip" for operations not
+// run at all, "fail" for operations that must fail in both without the
+// errno being compared, "" for none.
+func knownDifference(troot string, o op) string {
+	isLinkSlash := func(name string) bool {
+		if !strings.HasSuffix(name, "/") {
+			return false
+		}
+		fi, err := os.Lstat(filepath.Join(troot, strings.TrimRight(name, "/")))
+		return err == nil && fi.Mode().Type() == fs.ModeSymlink
+	}
+	switch o.code {
+	case opOpenFile, opWriteFile:
+		// O_CREATE of "x/": EISDIR here, ENOENT or ENOTDIR there.
+		if strings.HasSuffix(o.name, "/") && (o.code == opWriteFile || o.flag&os.O_CREATE != 0) {
+			return "fail"
+		}
+	case opRemove:
+		// Remove of "link/": os.Root removes the link's target.
+		if isLinkSlash(o.name) {
+			return "skip"
+		}
+	case opRename:
+		if isLinkSlash(o.name) || isLinkSlash(o.arg) {
+			return "skip"
+		}
+		isDot := func(n string) bool {
+			b := filepath.Base(n)
+			return b == "." || b == ".."
+		}
+		if isDot(o.name) && isDot(o.arg) {
+			return "fail"
+		}
+	}
+	return ""
+}
+
+// compareTwin runs o on os.Root and compares with what the Root gave.
+func (e *opsEnv) compareTwin(osr *os.Root, o op, got *result, why string) error {
+	if o.code == opResolve {
+		return nil // os.Root has no Resolve
+	}
+	want := applyRetry(osr, o, e.tbase, false)
+	defer want.close()
+	g, w := class(got.err), class(want.err)
+	if why == "fail" && g != "ok" && w != "ok" {
+		return nil
+	}
+	if w == syscall.ELOOP.Error() && g != w {
+		return errDiverged // os.Root's limit of 8 links
+	}
+	if g == syscall.EISDIR.Error() && w == syscall.ENOENT.Error() && o.code == opOpenFile && o.flag&os.O_CREATE != 0 {
+		return nil // O_CREATE through a dangling link to "new/": the kernel says EISDIR
+	}
+	if g != w {
+		return fmt.Errorf("confine: %v (%s), os.Root: %v (%s)", got.err, g, want.err, w)
+	}
+	if o.code == opReadlink {
+		got.data = strings.ReplaceAll(got.data, e.base, "<base>")
+		want.data = strings.ReplaceAll(want.data, e.tbase, "<base>")
+	}
+	if got.data != want.data {
+		return fmt.Errorf("confine read %q, os.Root %q", got.data, want.data)
+	}
+	if len(got.files) != len(want.files) {
+		return fmt.Errorf("confine opened %d files, os.Root %d", len(got.files), len(want.files))
+	}
+	if len(got.files) == 0 {
+		return nil
+	}
+	gin, err1 := inodes(e.root)
+	win, err2 := inodes(e.troot)
+	if err := errors.Join(err1, err2); err != nil {
+		return err
+	}
+	for i := range got.files {
+		gi, err1 := fdDevIno(int(got.files[i].Fd()))
+		wi, err2 := fdDevIno(int(want.files[i].Fd()))
+		if err := errors.Join(err1, err2); err != nil {
+			return err
+		}
+		if gin[gi] != win[wi] {
+			return fmt.Errorf("confine opened %q, os.Root %q", gin[gi], win[wi])
+		}
+	}
+	return nil
+}
