@@ -363,22 +363,26 @@ func (r *root) link(oldname, newname string) error {
 	}
 	defer r.decref()
 	failed := oldname
-	err := r.parent(oldname, unix.EPERM, func(olddir int, oldlast string, oldslash bool) error {
+	// dirErr is the answer for an old name that is a directory: no hard
+	// link to a directory can be made, but, as linkat(2) does, an
+	// existing new name is reported first (EEXIST).
+	dirErr := func() error {
+		if r.exists(newname) {
+			failed = newname
+			return unix.EEXIST
+		}
+		return unix.EPERM
+	}
+	err := r.parent(oldname, errDotName, func(olddir int, oldlast string, oldslash bool) error {
 		if oldslash {
-			// "x/" is a directory (following a link inside the root):
-			// no hard link to a directory can be made, and the link
-			// itself is not what the name says. As linkat(2) does, an
-			// existing new name is reported first (EEXIST).
+			// "x/" is a directory (following a link inside the root),
+			// and the link itself is not what the name says.
 			fd, err := r.eng.Open(oldname, unix.O_PATH|unix.O_DIRECTORY, 0)
 			if err != nil {
 				return err
 			}
 			sys.Close(fd)
-			if r.exists(newname) {
-				failed = newname
-				return unix.EEXIST
-			}
-			return unix.EPERM
+			return dirErr()
 		}
 		// linkat(2) looks the old name up first: a missing source is
 		// ENOENT whatever the new name is.
@@ -395,6 +399,10 @@ func (r *root) link(oldname, newname string) error {
 			return sys.Linkat(olddir, oldlast, newdir, newlast, 0)
 		})
 	})
+	if err == errDotName {
+		// oldname is "." or "..": the root or a directory in it.
+		err = dirErr()
+	}
 	if err != nil {
 		return &fs.PathError{Op: op, Path: failed, Err: err}
 	}
