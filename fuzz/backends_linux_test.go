@@ -161,7 +161,7 @@ func FuzzBackends(f *testing.F) {
 	} else {
 		r.Close()
 	}
-	for _, s := range backendsSeeds() {
+	for _, s := range seeds(backendsSeeds()) {
 		f.Add(s)
 	}
 	e := newBackendsEnv(f)

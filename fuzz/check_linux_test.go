@@ -27,7 +27,7 @@ import (
 //
 // Owners and groups other than the process's own are used only as root.
 func FuzzCheck(f *testing.F) {
-	for _, s := range checkSeeds() {
+	for _, s := range seeds(checkSeeds()) {
 		f.Add(s)
 	}
 	base := f.TempDir()

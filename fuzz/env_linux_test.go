@@ -104,6 +104,18 @@ func (t *nsThread) do(fn func()) {
 	<-done
 }
 
+// seeds returns a target's seed inputs, or only an empty one when the
+// environment variable PATHGUARD_FUZZ_NOSEEDS is set: a negative control
+// run that way (with no corpus in testdata/ or the fuzz cache either)
+// shows whether inputs the fuzzer generates, not the seeds, catch a
+// broken build.
+func seeds(s [][]byte) [][]byte {
+	if os.Getenv("PATHGUARD_FUZZ_NOSEEDS") != "" {
+		return [][]byte{{}}
+	}
+	return s
+}
+
 // countFDs counts the entries of /proc/self/fd.
 func countFDs() int {
 	f, err := os.Open("/proc/self/fd")

@@ -274,7 +274,7 @@ func opsSeeds() [][]byte {
 // entries of the root as the input says, while the operations run), a
 // Root on /proc/<pid> and a tmpfs mounted in the tree.
 func FuzzOps(f *testing.F) {
-	for _, s := range opsSeeds() {
+	for _, s := range seeds(opsSeeds()) {
 		f.Add(s)
 	}
 	e := newOpsEnv(f)

@@ -194,7 +194,7 @@ func secretSeeds() [][]byte {
 //     comes when the final entry is a link or not a regular file;
 //   - errors are *fs.PathError, and no descriptor leaks.
 func FuzzSecret(f *testing.F) {
-	for _, s := range secretSeeds() {
+	for _, s := range seeds(secretSeeds()) {
 		f.Add(s)
 	}
 	e := newSecretEnv(f)
