@@ -322,7 +322,7 @@ func decodeOps(data []byte, mountOK bool) opsConfig {
 		c.ops = append(c.ops, decodeOp(in, allowed, pool, opsTargets, absPool))
 	}
 	if c.cfg&cfgSwap != 0 {
-		c.turns = 1 + int(in.byte())
+		c.turns = (1 + int(in.byte())) * 16
 		for i := 0; i < 1+int(in.byte())%3; i++ {
 			s := swap{a: in.pick(opsSwap), b: in.pick(opsSwap)}
 			s.exchange = in.byte()%2 == 0
@@ -333,18 +333,22 @@ func decodeOps(data []byte, mountOK bool) opsConfig {
 }
 
 // swapper exchanges (or renames) entries of the root, from its own fd,
-// the number of turns the input says, concurrently with the operations.
+// concurrently with the operations: at most the number of turns the
+// input says, and no more once wait is called.
 type swapper struct {
-	done chan struct{}
-	fd   int
+	stop, done chan struct{}
+	fd         int
 }
 
+// startSwapper starts the swapper and returns once its first turn is
+// done, so that the operations run while it turns.
 func startSwapper(root string, c opsConfig) (*swapper, error) {
 	fd, err := unix.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, err
 	}
-	s := &swapper{done: make(chan struct{}), fd: fd}
+	s := &swapper{stop: make(chan struct{}), done: make(chan struct{}), fd: fd}
+	started := make(chan struct{})
 	go func() {
 		defer close(s.done)
 		for i := 0; i < c.turns; i++ {
@@ -355,17 +359,28 @@ func startSwapper(root string, c opsConfig) (*swapper, error) {
 					unix.Renameat2(fd, sw.a, fd, sw.b, unix.RENAME_NOREPLACE)
 				}
 			}
+			if i == 0 {
+				close(started)
+			}
+			select {
+			case <-s.stop:
+				return
+			default:
+			}
 		}
 	}()
+	<-started
 	return s, nil
 }
 
+// wait stops the swapper and waits for it.
 func (s *swapper) wait() {
 	if s == nil {
 		return
 	}
-	<-s.done
 	if s.fd >= 0 {
+		close(s.stop)
+		<-s.done
 		unix.Close(s.fd)
 		s.fd = -1
 	}
