@@ -94,7 +94,7 @@ func decodeBackends(data []byte, mountOK bool) backendsCase {
 			allowed = append(allowed, i)
 		}
 	}
-	for i := 0; i < 1+int(in.byte())%6; i++ {
+	for n := 1 + int(in.byte())%6; len(c.ops) < n; {
 		c.ops = append(c.ops, decodeOp(in, allowed, pool, opsTargets, absPool))
 	}
 	return c

@@ -136,7 +136,9 @@ func inodes(dir string) (map[devIno]string, error) {
 	m := map[devIno]string{}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
-			if p != dir && (errors.Is(err, fs.ErrPermission) || errors.Is(err, fs.ErrNotExist)) {
+			// An entry made unreadable, or renamed away (or replaced by
+			// a file) by a concurrent swapper, is left out.
+			if p != dir {
 				return nil
 			}
 			return err

@@ -323,7 +323,7 @@ func decodeOps(data []byte, mountOK bool) opsConfig {
 	}
 	if c.cfg&cfgSwap != 0 {
 		c.turns = (1 + int(in.byte())) * 16
-		for i := 0; i < 1+int(in.byte())%3; i++ {
+		for n := 1 + int(in.byte())%3; len(c.swaps) < n; {
 			s := swap{a: in.pick(opsSwap), b: in.pick(opsSwap)}
 			s.exchange = in.byte()%2 == 0
 			c.swaps = append(c.swaps, s)
