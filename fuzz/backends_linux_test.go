@@ -280,6 +280,11 @@ func (e *backendsEnv) run(c backendsCase) error {
 
 // compare checks that the openat2 result and the walk result agree.
 func (e *backendsEnv) compare(o op, res [2]result, dirs [2]string, proc bool) error {
+	for i := range res {
+		if strings.Contains(res[i].data, "SECRET") {
+			return fmt.Errorf("backend %d read %q: the canary's content", i, res[i].data)
+		}
+	}
 	g, w := class(res[0].err), class(res[1].err)
 	if g != w {
 		return fmt.Errorf("openat2: %v (%s), walk: %v (%s)", res[0].err, g, res[1].err, w)

@@ -32,7 +32,7 @@ var opsTree = []string{
 	"root/absin => /f", "root/dang => nowhere", "root/dangout => ../outside/new",
 	"root/dangabs => " + absMark + "outside/new", "root/loop => loop", "root/self => .",
 	"root/l1 => l2", "root/l2 => l1",
-	"outside/f=SECRET", "outside/d/g=SG", "outside/e/",
+	"outside/f=SECRET", "outside/d/g=SECRET-G", "outside/e/",
 }
 
 // opsNames are the components names are made of; opsTargets those of
@@ -256,6 +256,7 @@ func opsSeeds() [][]byte {
 //
 //   - the canary tree outside the root is unchanged, byte for byte, mode
 //     for mode and time for time, and nothing appears beside the root;
+//     nothing read holds its content;
 //   - every file returned lies inside the root: its device and inode are
 //     reached by walking the root (for a Root on /proc/<pid>: it is on
 //     procfs, so no magic link was followed);
@@ -579,6 +580,9 @@ func (e *opsEnv) checkResult(r *confine.Root, o op, got *result, proc bool, sw *
 		if !errors.As(got.err, &pe) && !errors.As(got.err, &le) {
 			return fmt.Errorf("error %#v is neither a *fs.PathError nor an *os.LinkError", got.err)
 		}
+	}
+	if strings.Contains(got.data, "SECRET") {
+		return fmt.Errorf("read %q: the canary's content", got.data)
 	}
 	var in map[devIno]string
 	for _, f := range got.files {
