@@ -122,11 +122,11 @@ type secretCase struct {
 
 func (c secretCase) String() string {
 	return fmt.Sprintf("config %#02x (%s), umask %#o: WriteFile(%q, %q, %#o, %d)",
-		c.cfg, cfgString(c.cfg&(cfgWalk|cfgInRoot|cfgRefuse)), c.umask, c.name, c.data, uint32(c.perm), c.mode)
+		c.cfg, cfgString(c.cfg&(cfgWalk|cfgInRoot|cfgNoSymlinks|cfgRefuse)), c.umask, c.name, c.data, uint32(c.perm), c.mode)
 }
 
-// decodeSecret reads the configuration byte (backend, mode, openat2
-// refused), the name, the perm (two bytes: bits beyond 0o777 must be
+// decodeSecret reads the configuration byte (backend, mode, NoSymlinks,
+// openat2 refused), the name, the perm (two bytes: bits beyond 0o777 must be
 // refused), the write mode (0 and 3 are not modes), the umask and the
 // data (the rest).
 func decodeSecret(data []byte) secretCase {
@@ -150,7 +150,7 @@ func decodeSecret(data []byte) secretCase {
 func secretSeeds() [][]byte {
 	idx := func(s string) byte { return byte(slices.Index(secretNames, s)) }
 	var seeds [][]byte
-	for _, cfg := range []byte{0, cfgWalk, cfgInRoot, cfgInRoot | cfgWalk, cfgRefuse} {
+	for _, cfg := range []byte{0, cfgWalk, cfgInRoot, cfgInRoot | cfgWalk, cfgRefuse, cfgNoSymlinks | cfgWalk} {
 		for _, n := range [][]string{
 			{"new"}, {"f"}, {"lf"}, {"lout"}, {"ldang"}, {"ldangout"}, {"labs"}, {"fifo"}, {"sock"},
 			{"hard"}, {"d"}, {"ld", "new"}, {"ldout", "new"}, {"..", "outside", "new"}, {"d", "up"},
@@ -177,8 +177,8 @@ func secretSeeds() [][]byte {
 }
 
 // FuzzSecret calls securepath.WriteFile once with a name, perm, write
-// mode, umask and data from the input, on a Root whose backend and mode
-// the input chooses too, over a tree holding links inward, outward and
+// mode, umask and data from the input, on a Root whose backend, mode and
+// NoSymlinks the input chooses too, over a tree holding links inward, outward and
 // dangling, a hard link to the canary, a FIFO, a socket and a read-only
 // directory, and asserts:
 //
@@ -189,6 +189,7 @@ func secretSeeds() [][]byte {
 //     with exactly perm (umask or not) and exactly the data, a new inode,
 //     at the place Root.Resolve gives for the name; what was there
 //     before was nothing, or a regular file and the mode was Replace;
+//   - under NoSymlinks, no name that crosses a symlink succeeds;
 //   - perm bits beyond 0o777 and unknown write modes are canon.ErrInvalid,
 //     an existing link at the name is ErrSymlink, and success never
 //     comes when the final entry is a link or not a regular file;
@@ -222,11 +223,12 @@ func (e *secretEnv) run(c secretCase) error {
 	if c.cfg&cfgRefuse != 0 {
 		defer refuseOpenat2(syscall.ENOSYS)()
 	}
-	r, err := confine.OpenRoot(e.root, optsOf(c.cfg&cfgWalk != 0, c.cfg&cfgInRoot != 0, false, false, c.cfg&cfgRefuse != 0)...)
+	r, err := confine.OpenRoot(e.root, optsOf(c.cfg&cfgWalk != 0, c.cfg&cfgInRoot != 0, c.cfg&cfgNoSymlinks != 0, false, c.cfg&cfgRefuse != 0)...)
 	if err != nil {
 		return err
 	}
 	want := e.expect(r, c)
+	crosses := c.cfg&cfgNoSymlinks != 0 && crossesLink(e.root, op{code: opWriteFile}, c.name, false, c.cfg&cfgInRoot != 0)
 	old := syscall.Umask(c.umask)
 	werr := testfs.Retry(func() error { return securepath.WriteFile(r, c.name, c.data, c.perm, c.mode) })
 	syscall.Umask(old)
@@ -271,6 +273,9 @@ func (e *secretEnv) run(c secretCase) error {
 	}
 	if want != nil {
 		return fmt.Errorf("succeeded, where %v was due", want)
+	}
+	if crosses {
+		return errors.New("succeeded under NoSymlinks, but the name crosses a symlink")
 	}
 	if c.perm&^fs.ModePerm != 0 || c.mode != securepath.CreateOnly && c.mode != securepath.Replace {
 		return errors.New("succeeded with a perm beyond 0o777 or an unknown write mode")
