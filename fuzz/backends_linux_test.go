@@ -218,9 +218,13 @@ func (e *backendsEnv) run(c backendsCase) error {
 				if name, tgt, ok := strings.Cut(ent, " => "); ok {
 					ent = name + " => " + target(tgt, b)
 				}
-				// An entry whose parent is a file or a link fails: the
-				// same in both trees.
-				make1(dirs[i], ent)
+				// An entry whose name is taken, or whose parent is a
+				// file or a link, is left out: the same in both trees.
+				name, _, _ := strings.Cut(strings.TrimSuffix(ent, "/"), " => ")
+				name, _, _ = strings.Cut(name, "=")
+				if realParents(dirs[i], name) {
+					make1(dirs[i], ent)
+				}
 			}
 		}
 		opts := optsOf(i == 1, c.cfg&cfgInRoot != 0, c.cfg&cfgNoSymlinks != 0, c.cfg&cfgNoXDev != 0, false)

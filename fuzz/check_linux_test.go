@@ -29,7 +29,12 @@ func FuzzCheck(f *testing.F) {
 	for _, s := range seeds(checkSeeds()) {
 		f.Add(s)
 	}
-	base := f.TempDir()
+	// 32 levels down, so that links with ".." never lead out of the
+	// temporary directory.
+	base, err := nest(f.TempDir(), 32)
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c := decodeCheck(data)
 		defer clearDir(base)
@@ -299,6 +304,12 @@ func (c checkCase) build(base string) error {
 	var made []checkEntry
 	for _, e := range c.entries {
 		p := base + e.name
+		if !realParents(base, e.name) {
+			// The name is taken already, or its parent is a link or a
+			// file: the entry is left out, and nothing is ever made
+			// through a link.
+			continue
+		}
 		var err error
 		switch e.kind {
 		case 'd':
@@ -309,9 +320,7 @@ func (c checkCase) build(base string) error {
 			err = os.Symlink(target(e.target, base), p)
 		}
 		if err != nil {
-			// The name is taken already, or its parent is not a
-			// directory: the entry is left out.
-			continue
+			continue // a parent left out before
 		}
 		made = append(made, e)
 	}

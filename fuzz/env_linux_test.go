@@ -275,6 +275,37 @@ func clearDir(dir string) error {
 	return nil
 }
 
+// realParents reports whether every directory on the way from dir to
+// name (slash-separated, relative) that exists is a real directory, not
+// a link nor anything else, and name itself does not exist yet: a tree
+// built from input creates an entry only then, so that the test's own
+// building never follows a planted link out of its tree.
+func realParents(dir, name string) bool {
+	comps := strings.FieldsFunc(name, func(r rune) bool { return r == '/' })
+	if len(comps) == 0 {
+		return false
+	}
+	p := dir
+	for i, c := range comps {
+		if c == "." || c == ".." {
+			return false
+		}
+		p += "/" + c
+		var st unix.Stat_t
+		err := unix.Lstat(p, &st)
+		if i == len(comps)-1 {
+			return errors.Is(err, fs.ErrNotExist)
+		}
+		if errors.Is(err, fs.ErrNotExist) {
+			return true // the rest is made by MkdirAll, as directories
+		}
+		if err != nil || st.Mode&unix.S_IFMT != unix.S_IFDIR {
+			return false
+		}
+	}
+	return false
+}
+
 // make1 creates one entry of the testfs language under dir, with the
 // parents it needs.
 func make1(dir, e string) error {
