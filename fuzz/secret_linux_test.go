@@ -126,17 +126,23 @@ func (c secretCase) String() string {
 }
 
 // decodeSecret reads the configuration byte (backend, mode, NoSymlinks,
-// openat2 refused), the name, the perm (two bytes: bits beyond 0o777 must be
-// refused), the write mode (0 and 3 are not modes), the umask and the
-// data (the rest).
+// openat2 refused), the name, the perm (two bytes: a valid perm, or with
+// bit 14 raw set-id and sticky bits, or with bit 15 an fs.FileMode type
+// or flag bit, all of which must be refused), the write mode (0 and 3
+// are not modes), the umask and the data (the rest).
 func decodeSecret(data []byte) secretCase {
 	in := &input{b: data}
 	c := secretCase{cfg: in.byte()}
 	c.name = in.name(secretNames)
 	p := uint32(in.byte())<<8 | uint32(in.byte())
-	if p&0x8000 != 0 {
+	switch {
+	case p&0x8000 != 0:
 		// The high bit of the pair sets a mode type or flag bit.
 		p = p&0o777 | uint32(fs.ModeSetuid)>>uint(p>>9&7)
+	case p&0x4000 != 0:
+		p &= 0o7777 // raw set-id and sticky bits, which are no perm
+	default:
+		p &= 0o777 // most inputs: a valid perm
 	}
 	c.perm = fs.FileMode(p)
 	c.mode = securepath.WriteMode(in.byte() % 4)
@@ -167,7 +173,7 @@ func secretSeeds() [][]byte {
 	}
 	// Modes beyond 0o777, a bad write mode, a trailing slash, umask 077.
 	seeds = append(seeds,
-		[]byte{0, 0, idx("new"), 0x0f, 0xff, 1, 0},
+		[]byte{0, 0, idx("new"), 0x4f, 0xff, 1, 0},
 		[]byte{0, 0, idx("new"), 0x80, 0x00, 2, 0},
 		[]byte{0, 0, idx("new"), 0x01, 0x80, 3, 0},
 		[]byte{0, 0x80, idx("new"), 0x01, 0x80, 1, 0},
