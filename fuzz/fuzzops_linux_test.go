@@ -245,6 +245,14 @@ func opsSeeds() [][]byte {
 		opOpenFile, 1, idx(opsNames, "d"), idx(opsNames, "x"), 3, 0, 0,
 		opRemoveAll, 1, idx(opsNames, "d"), idx(opsNames, "e")},
 		64, 0, byte(slices.Index(opsSwap, "d")), byte(slices.Index(opsSwap, "outd")), 0))
+	// RemoveAll of a directory the swapper keeps exchanging with an
+	// outward link: between the unlink that says EISDIR and the open of
+	// the directory, the name may be the link.
+	rm := []byte{cfgSwap, 5}
+	for range 3 {
+		rm = append(rm, opMkdir, 0, idx(opsNames, "a"), 1, opRemoveAll, 0, idx(opsNames, "a"))
+	}
+	seeds = append(seeds, append(rm, 255, 0, byte(slices.Index(opsSwap, "a")), byte(slices.Index(opsSwap, "outd")), 0))
 	return seeds
 }
 
