@@ -237,7 +237,8 @@ func ids(b byte) (int, int) {
 
 // decodeCheck reads a policy byte, up to eight entries (each: a parent
 // among the directories before it, a name, a kind, owner and group, a
-// mode or a link target) and the path to check.
+// mode or a link target) and the path to check: components, or the name
+// of one of the entries followed by components.
 func decodeCheck(data []byte) checkCase {
 	in := &input{b: data}
 	var c checkCase
@@ -288,7 +289,13 @@ func decodeCheck(data []byte) checkCase {
 		c.entries = append(c.entries, e)
 	}
 	k := in.byte()
-	for i := 0; i < 1+int(k)%4; i++ {
+	extra := 1 + int(k)%4
+	if k&0x40 != 0 {
+		// The path of an entry, and up to three more components.
+		c.path = c.entries[int(in.byte())%len(c.entries)].name
+		extra--
+	}
+	for i := 0; i < extra; i++ {
 		c.path += "/" + checkComps[int(in.byte())%len(checkComps)]
 	}
 	if k&0x80 != 0 {
