@@ -178,6 +178,11 @@ func secretSeeds() [][]byte {
 		[]byte{0, 0, idx("new"), 0x01, 0x80, 3, 0},
 		[]byte{0, 0x80, idx("new"), 0x01, 0x80, 1, 0},
 		[]byte{0, 0, idx("new"), 0x00, 0x00, 1, 1, 'x'},
+		// Perms the umask or O_TMPFILE's creation mode would narrow:
+		// 0o644 under umask 077, 0o755 under umask 0, Replace with 0o640.
+		[]byte{0, 0, idx("new"), 0x01, 0xa4, 1, 1, 'x'},
+		[]byte{cfgWalk, 0, idx("new"), 0x01, 0xed, 1, 2, 'x'},
+		[]byte{0, 0, idx("f"), 0x01, 0xa0, 2, 1, 'x'},
 	)
 	return seeds
 }
