@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/pathguard/pathguard/confine"
+	"github.com/pathguard/pathguard/internal/procfs"
 	"github.com/pathguard/pathguard/internal/resolve"
 )
 
@@ -116,8 +117,11 @@ func seeds(s [][]byte) [][]byte {
 	return s
 }
 
-// countFDs counts the entries of /proc/self/fd.
+// countFDs counts the entries of /proc/self/fd. The process's procfs
+// handle, which the library opens on first use and never closes, is
+// opened first, so that it counts before as well as after.
 func countFDs() int {
+	procfs.Get()
 	f, err := os.Open("/proc/self/fd")
 	if err != nil {
 		return -1
