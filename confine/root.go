@@ -21,6 +21,13 @@ var (
 	// ErrCrossDevice means resolution would cross a mount point under
 	// NoXDev. It matches syscall.EXDEV, never ErrEscape.
 	ErrCrossDevice = resolve.ErrCrossDevice
+
+	// ErrInvalid means a name or mode is unusable: empty, holding a NUL
+	// byte, 4096 bytes or longer, with a component over 255 bytes, or
+	// mode bits outside 0o777. It is canon.ErrInvalid (the same value),
+	// here so that one import covers every sentinel a caller maps, and
+	// matches fs.ErrInvalid and syscall.EINVAL.
+	ErrInvalid = resolve.ErrInvalid
 )
 
 // Resolver chooses how a Root resolves names.
