@@ -77,14 +77,6 @@ func (id FileID) Path() string { return id.path }
 // IsZero reports whether id is the zero FileID, which names nothing.
 func (id FileID) IsZero() bool { return id == FileID{} }
 
-// sameFile reports whether id and other name the same file, whatever
-// their paths: every identity field must be equal, including which of
-// them the file system provided.
-func (id FileID) sameFile(other FileID) bool {
-	id.path, other.path = "", ""
-	return id == other
-}
-
 // textVersion starts the text form. A later version would start with
 // another prefix; UnmarshalText refuses any it does not know.
 const textVersion = "v1"
@@ -277,14 +269,4 @@ func (r *Root) OpenID(id FileID) (*os.File, error) {
 		return nil, &fs.PathError{Op: "openid", Path: id.path, Err: err}
 	}
 	return r.r.openID(id)
-}
-
-// changed is the error of a path that no longer resolves to the
-// identified file: it matches ErrChanged and, when the resolution
-// failed, that failure too.
-func changed(err error) error {
-	if err == nil {
-		return ErrChanged
-	}
-	return fmt.Errorf("%w: %w", ErrChanged, err)
 }

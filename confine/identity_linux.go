@@ -1,7 +1,10 @@
+//go:build !pathguard_osroot
+
 package confine
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"strconv"
@@ -191,4 +194,22 @@ func reopen(fd int, flags int) (int, error) {
 		return -1, err
 	}
 	return nfd, nil
+}
+
+// sameFile reports whether id and other name the same file, whatever
+// their paths: every identity field must be equal, including which of
+// them the file system provided.
+func (id FileID) sameFile(other FileID) bool {
+	id.path, other.path = "", ""
+	return id == other
+}
+
+// changed is the error of a path that no longer resolves to the
+// identified file: it matches ErrChanged and, when the resolution
+// failed, that failure too.
+func changed(err error) error {
+	if err == nil {
+		return ErrChanged
+	}
+	return fmt.Errorf("%w: %w", ErrChanged, err)
 }

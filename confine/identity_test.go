@@ -1,4 +1,4 @@
-//go:build linux
+//go:build linux && !pathguard_osroot
 
 package confine_test
 
