@@ -1,9 +1,13 @@
 package confine
 
 import (
+	"errors"
 	"io"
 	"io/fs"
 	"os"
+	"syscall"
+
+	"github.com/pathguard/pathguard/internal/resolve"
 )
 
 // FS returns a file system (an fs.FS) for the tree of files in the root,
@@ -15,6 +19,18 @@ import (
 // the Root's mode and flags, links followed only inside. A directory's
 // entries carry the FileInfo taken on the held directory fd while it was
 // read, never looked up by name afterwards.
+//
+// Errors keep the Root's sentinels and also match the io/fs error a
+// generic caller maps, so http.FileServerFS never answers 500 for what a
+// client sent: a name that escapes (ErrEscape), meets a refused link
+// (ErrSymlink, ELOOP) or mount (ErrCrossDevice), or leads to a device,
+// FIFO or socket (ErrSpecialFile, with NoSpecialFiles) also matches
+// fs.ErrPermission (403); a name that cannot exist (ErrInvalid: a NUL
+// byte, 4096 bytes or more, a component over 255; ENAMETOOLONG; a
+// non-directory on the way, ENOTDIR) also matches fs.ErrNotExist (404).
+// To serve a tree where someone else can plant FIFOs or devices, open the
+// Root with NoSpecialFiles: FS opens files with Root.Open, so it honours
+// the option.
 //
 // The result is valid until the Root is closed; after that every call
 // fails with fs.ErrClosed.
@@ -31,10 +47,48 @@ var (
 
 func validFSPath(op, name string) error {
 	if !fs.ValidPath(name) {
-		return &fs.PathError{Op: op, Path: name, Err: fs.ErrInvalid}
+		return &fs.PathError{Op: op, Path: name, Err: &fsError{fs.ErrInvalid, fs.ErrNotExist}}
 	}
 	return nil
 }
+
+// fsError is an error from the Root that also matches the io/fs error
+// (fs.ErrPermission or fs.ErrNotExist) a caller that knows only io/fs
+// maps it to; errors.Is still finds the Root's own sentinel or errno
+// through Unwrap.
+type fsError struct {
+	err   error
+	alike error
+}
+
+func (e *fsError) Error() string        { return e.err.Error() }
+func (e *fsError) Unwrap() error        { return e.err }
+func (e *fsError) Is(target error) bool { return target == e.alike }
+
+// fsErr maps err, an error from a Root method, as FS documents. An error
+// that already matches fs.ErrNotExist or fs.ErrPermission, or that is
+// none of those the client's name can cause, is returned as it is.
+func fsErr(err error) error {
+	pe, ok := err.(*fs.PathError)
+	if !ok || errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
+		return err
+	}
+	var alike error
+	switch e := pe.Err; {
+	case errors.Is(e, resolve.ErrEscape), errors.Is(e, resolve.ErrCrossDevice),
+		errors.Is(e, resolve.ErrSymlink), errors.Is(e, syscall.ELOOP):
+		alike = fs.ErrPermission
+	case errors.Is(e, resolve.ErrInvalid), errors.Is(e, syscall.ENAMETOOLONG),
+		errors.Is(e, syscall.ENOTDIR):
+		alike = fs.ErrNotExist
+	default:
+		return err
+	}
+	return &fs.PathError{Op: pe.Op, Path: pe.Path, Err: &fsError{pe.Err, alike}}
+}
+
+// fsErr2 is fsErr for a call that returns a value too.
+func fsErr2[T any](v T, err error) (T, error) { return v, fsErr(err) }
 
 func (f rootFS) Open(name string) (fs.File, error) {
 	if err := validFSPath("open", name); err != nil {
@@ -42,7 +96,7 @@ func (f rootFS) Open(name string) (fs.File, error) {
 	}
 	file, err := f.r.Open(name)
 	if err != nil {
-		return nil, err
+		return nil, fsErr(err)
 	}
 	return fsFile{file, name}, nil
 }
@@ -51,35 +105,35 @@ func (f rootFS) Stat(name string) (fs.FileInfo, error) {
 	if err := validFSPath("stat", name); err != nil {
 		return nil, err
 	}
-	return f.r.Stat(name)
+	return fsErr2(f.r.Stat(name))
 }
 
 func (f rootFS) Lstat(name string) (fs.FileInfo, error) {
 	if err := validFSPath("lstat", name); err != nil {
 		return nil, err
 	}
-	return f.r.Lstat(name)
+	return fsErr2(f.r.Lstat(name))
 }
 
 func (f rootFS) ReadFile(name string) ([]byte, error) {
 	if err := validFSPath("readfile", name); err != nil {
 		return nil, err
 	}
-	return f.r.ReadFile(name)
+	return fsErr2(f.r.ReadFile(name))
 }
 
 func (f rootFS) ReadDir(name string) ([]fs.DirEntry, error) {
 	if err := validFSPath("readdir", name); err != nil {
 		return nil, err
 	}
-	return f.r.ReadDir(name)
+	return fsErr2(f.r.ReadDir(name))
 }
 
 func (f rootFS) ReadLink(name string) (string, error) {
 	if err := validFSPath("readlink", name); err != nil {
 		return "", err
 	}
-	return f.r.Readlink(name)
+	return fsErr2(f.r.Readlink(name))
 }
 
 // fsFile is an *os.File whose ReadDir takes each entry's FileInfo on the

@@ -61,9 +61,10 @@ func (r Resolver) String() string {
 type Option func(*options)
 
 type options struct {
-	mode     resolve.Mode
-	flags    resolve.Flags
-	resolver Resolver
+	mode      resolve.Mode
+	flags     resolve.Flags
+	resolver  Resolver
+	noSpecial bool // NoSpecialFiles
 }
 
 // InRoot makes the Root behave like a chroot (RESOLVE_IN_ROOT): ".." at

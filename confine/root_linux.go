@@ -133,7 +133,7 @@ func (r *root) openFile(name string, flag int, perm fs.FileMode) (*os.File, erro
 		return nil, &fs.PathError{Op: "openat", Path: name, Err: err}
 	}
 	defer r.decref()
-	fd, err := r.eng.Open(name, flag, uint32(perm))
+	fd, err := r.openFd(name, flag, uint32(perm))
 	if err != nil {
 		return nil, &fs.PathError{Op: "openat", Path: name, Err: err}
 	}

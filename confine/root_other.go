@@ -22,7 +22,7 @@ type root struct {
 }
 
 func openRoot(dir string, o options) (*root, error) {
-	if o.mode != 0 || o.flags != 0 || o.resolver == ResolverOpenat2 {
+	if o.mode != 0 || o.flags != 0 || o.resolver == ResolverOpenat2 || o.noSpecial {
 		return nil, &fs.PathError{Op: "openat", Path: dir, Err: errors.ErrUnsupported}
 	}
 	r, err := os.OpenRoot(dir)
