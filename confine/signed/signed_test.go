@@ -353,3 +353,46 @@ func TestSignRefuses(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkOpen measures a download's cost: MAC, FileID, OpenID (an
+// O_PATH lookup, statx, name_to_handle_at, the procfs reopen), against
+// BenchmarkRootOpen, a plain Root.Open of the same name.
+func BenchmarkOpen(b *testing.B) {
+	dir := testfs.New(b, "pub/report=public")
+	r, err := confine.OpenRoot(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer r.Close()
+	s, err := signed.NewSigner(key)
+	if err != nil {
+		b.Fatal(err)
+	}
+	tok, err := s.Sign(r, "pub/report", time.Hour)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		f, err := s.Open(r, tok)
+		if err != nil {
+			b.Fatal(err)
+		}
+		f.Close()
+	}
+}
+
+func BenchmarkRootOpen(b *testing.B) {
+	dir := testfs.New(b, "pub/report=public")
+	r, err := confine.OpenRoot(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer r.Close()
+	for b.Loop() {
+		f, err := r.Open("pub/report")
+		if err != nil {
+			b.Fatal(err)
+		}
+		f.Close()
+	}
+}
