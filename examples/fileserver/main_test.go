@@ -3,7 +3,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -76,8 +75,12 @@ func (a *attacker) do(method, raw string, body string) (int, string) {
 func tree(t *testing.T) (base, root string) {
 	base = testfs.New(t, "outside/secret="+secret, "outside/dir/f="+secret,
 		"root/pub/f=public", "root/up/f=public",
-		"root/esc => ../outside/secret", "root/escd => ../outside", "root/abs => "+"/etc/passwd",
+		"root/esc => ../outside/secret", "root/escd => ../outside",
 		"root/swaplink => ../outside/dir", "root/loop => loop")
+	// Absolute links lead into this test's own outside tree, never to a
+	// file of the machine: a broken server under test would write there.
+	testfs.Make(t, base, "root/abs => "+filepath.Join(base, "outside/secret"),
+		"root/absd => "+filepath.Join(base, "outside"))
 	return base, filepath.Join(base, "root")
 }
 
@@ -104,10 +107,10 @@ func TestAttacks(t *testing.T) {
 		"/../outside/secret", "/../../outside/secret", "/pub/../../outside/secret",
 		"/..%2foutside%2fsecret", "/%2e%2e/outside/secret", "/%2e%2e%2foutside%2fsecret",
 		"/pub/..%2f..%2foutside%2fsecret", "/..%5coutside%5csecret", "/%252e%252e/outside/secret",
-		"//etc/passwd", "/" + filepath.Join(outside, "secret"), "//" + filepath.Join(outside, "secret"),
+		"/" + filepath.Join(outside, "secret"), "//" + filepath.Join(outside, "secret"),
 		"/pub/f%00", "/%00", "/pub%00/../../outside/secret",
 		"/" + strings.Repeat("a", 5000), "/pub/" + strings.Repeat("b", 5000), "/" + strings.Repeat("c/", 2500),
-		"/esc", "/escd/secret", "/escd/dir/f", "/escd/", "/abs", "/loop", "/swaplink/f", "/fifo",
+		"/esc", "/escd/secret", "/escd/dir/f", "/escd/", "/abs", "/absd/secret", "/absd/new", "/loop", "/swaplink/f", "/fifo",
 	}
 	for _, raw := range names {
 		for _, m := range []string{"GET", "HEAD", "PUT"} {
@@ -125,9 +128,6 @@ func TestAttacks(t *testing.T) {
 	}
 	if diff := cmp.Diff(before, testfs.Snapshot(t, outside)); diff != "" {
 		t.Errorf("outside changed: %s", diff)
-	}
-	if b, err := os.ReadFile("/etc/passwd"); err == nil && bytes.Contains(b, []byte("PWNED")) {
-		t.Errorf("/etc/passwd was written")
 	}
 }
 
