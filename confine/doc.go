@@ -50,7 +50,9 @@
 //   - Bind mounts inside the root lead wherever they are mounted; use
 //     [NoXDev] to refuse crossing any mount point.
 //   - Device files, FIFOs and sockets inside the root are opened like any
-//     file; opening a FIFO for reading blocks as it does with os.Open.
+//     file (opening a FIFO for reading blocks as it does with os.Open),
+//     unless the Root has NoSpecialFiles, which judges the type on an
+//     O_PATH descriptor first and refuses them with ErrSpecialFile.
 //   - Outside Linux, a Root delegates to os.Root (Beneath semantics only);
 //     InRoot, NoSymlinks, NoXDev and NewRoot return errors.ErrUnsupported.
 package confine
