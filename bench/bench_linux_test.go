@@ -329,13 +329,13 @@ func statStep(e *env, sys string, d depth, follow bool) *step {
 		if !follow {
 			flags |= unix.O_NOFOLLOW
 		}
+		st := new(unix.Stat_t) // once: the floor allocates nothing
 		return do(func() error {
 			fd, err := openat2(e.dirfd, name, flags, 0)
 			if err != nil {
 				return err
 			}
-			var st unix.Stat_t
-			err = unix.Fstat(fd, &st)
+			err = unix.Fstat(fd, st)
 			unix.Close(fd)
 			return err
 		})
@@ -705,14 +705,14 @@ func BenchmarkReadFile(b *testing.B) {
 			p := filepath.Join(e.dir, name)
 			return do(func() error { return check(os.ReadFile(p)) })
 		case "floor":
+			st := new(unix.Stat_t)
 			return do(func() error {
 				fd, err := openat2(e.dirfd, name, unix.O_RDONLY, 0)
 				if err != nil {
 					return err
 				}
 				defer unix.Close(fd)
-				var st unix.Stat_t
-				if err := unix.Fstat(fd, &st); err != nil {
+				if err := unix.Fstat(fd, st); err != nil {
 					return err
 				}
 				buf := make([]byte, st.Size+1)
@@ -766,6 +766,7 @@ func BenchmarkCheck(b *testing.B) {
 	dir := newTree(b)
 	target := filepath.Join(dir, "a/a/a/a")
 	comps := strings.Split(strings.TrimPrefix(target, "/"), "/")
+	st := new(unix.Stat_t)
 	steps := map[string]*step{
 		"os": do(func() error {
 			var err error
@@ -779,7 +780,6 @@ func BenchmarkCheck(b *testing.B) {
 			if err != nil {
 				return err
 			}
-			var st unix.Stat_t
 			for _, c := range comps {
 				nfd, err := unix.Openat(fd, c, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 				unix.Close(fd)
@@ -787,7 +787,7 @@ func BenchmarkCheck(b *testing.B) {
 					return err
 				}
 				fd = nfd
-				if err := unix.Fstat(fd, &st); err != nil {
+				if err := unix.Fstat(fd, st); err != nil {
 					unix.Close(fd)
 					return err
 				}
@@ -872,5 +872,82 @@ func BenchmarkWriteFile(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// RenameStorm: Open of the depth's file while another goroutine renames
+// an entry to and fro in a directory outside the tree. openat2 refuses a
+// ".." lookup with EAGAIN when any rename in the system may have raced
+// with it (the kernel's global rename_lock), so the "links" row is the one
+// affected. It reports eagain/op, the share of lookups that failed with
+// EAGAIN in the end, and renames/op, the storm's strength. The floor here
+// is a single openat2 with no retry, to show how often the kernel says
+// EAGAIN; every other system is used as a caller would use it.
+func BenchmarkRenameStorm(b *testing.B) {
+	e := newEnv(b)
+	storm := b.TempDir()
+	// The storm's file is at names[at]; it survives sub-benchmarks.
+	names := [2]string{filepath.Join(storm, "x"), filepath.Join(storm, "y")}
+	at := 0
+	if err := os.WriteFile(names[at], nil, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	for _, d := range []depth{depths[2], depths[3]} {
+		for _, sys := range systems {
+			var s *step
+			if sys == "floor" {
+				how := unix.OpenHow{Flags: unix.O_RDONLY | unix.O_CLOEXEC, Resolve: unix.RESOLVE_BENEATH}
+				s = do(func() error {
+					fd, err := unix.Openat2(e.dirfd, d.file, &how)
+					if err != nil {
+						return err
+					}
+					return unix.Close(fd)
+				})
+			} else {
+				s = openStep(e, sys, d.file, unix.O_RDONLY)
+			}
+			b.Run("depth="+d.label+"/sys="+sys, func(b *testing.B) {
+				b.ReportAllocs()
+				stop := make(chan struct{})
+				done := make(chan error)
+				renames := 0
+				go func() {
+					for {
+						select {
+						case <-stop:
+							done <- nil
+							return
+						default:
+						}
+						if err := os.Rename(names[at], names[1-at]); err != nil {
+							done <- err
+							return
+						}
+						at = 1 - at
+						renames++
+					}
+				}()
+				ops, eagain := 0, 0
+				var err error
+				for b.Loop() {
+					ops++
+					if err = s.do(); errors.Is(err, unix.EAGAIN) {
+						eagain++
+					} else if err != nil {
+						break
+					}
+				}
+				close(stop)
+				if serr := <-done; serr != nil {
+					b.Fatal(serr)
+				}
+				if err != nil && !errors.Is(err, unix.EAGAIN) {
+					b.Fatal(err)
+				}
+				b.ReportMetric(float64(eagain)/float64(ops), "eagain/op")
+				b.ReportMetric(float64(renames)/float64(ops), "renames/op")
+			})
+		}
 	}
 }
