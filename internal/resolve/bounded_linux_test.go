@@ -6,6 +6,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/pathguard/pathguard/internal/sys"
 	"github.com/pathguard/pathguard/internal/testfs"
 )
 
@@ -144,7 +145,7 @@ func TestResolveKernelPath(t *testing.T) {
 	for _, mode := range []string{"Beneath", "InRoot"} {
 		e := newEngines(t, dir, 0)[mode+"/openat2"]
 		calls := 0
-		real := openat2
+		real := sys.Openat2
 		restore := SetOpenat2ForTest(func(dirfd int, path string, how *unix.OpenHow) (int, error) {
 			calls++
 			return real(dirfd, path, how)

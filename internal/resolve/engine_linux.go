@@ -10,9 +10,21 @@ import (
 	"github.com/pathguard/pathguard/internal/sys"
 )
 
-// openat2 is the system call the openat2 backend and the probe use; tests
-// replace it (SetOpenat2ForTest) to prove the fallback to walk.
-var openat2 = sys.Openat2
+// openat2Hook, when set, replaces the openat2 system call of the openat2
+// backend and the probe; tests set it (SetOpenat2ForTest) to prove the
+// fallback to walk.
+var openat2Hook func(dirfd int, path string, how *unix.OpenHow) (int, error)
+
+// openat2 is the system call the openat2 backend and the probe use. how
+// does not escape unless a hook is set (a call through a func value would
+// move every caller's OpenHow to the heap: one allocation per lookup).
+func openat2(dirfd int, path string, how *unix.OpenHow) (int, error) {
+	if hook := openat2Hook; hook != nil {
+		h := *how
+		return hook(dirfd, path, &h)
+	}
+	return sys.Openat2(dirfd, path, how)
+}
 
 // SetOpenat2ForTest replaces the openat2 call used by every Engine and
 // returns a function that restores it. It exists for tests in other
@@ -20,10 +32,10 @@ var openat2 = sys.Openat2
 // not be used otherwise.
 // Restoring also forgets what the replacement taught openat2Gone.
 func SetOpenat2ForTest(fn func(dirfd int, path string, how *unix.OpenHow) (int, error)) (restore func()) {
-	old := openat2
-	openat2 = fn
+	old := openat2Hook
+	openat2Hook = fn
 	return func() {
-		openat2 = old
+		openat2Hook = old
 		openat2Gone.Store(false)
 	}
 }
