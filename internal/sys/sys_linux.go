@@ -6,6 +6,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"strings"
 	"syscall"
 	"unsafe"
 
@@ -18,7 +19,37 @@ import (
 func Openat2(dirfd int, path string, how *unix.OpenHow) (int, error) {
 	h := *how
 	h.Flags |= unix.O_CLOEXEC
-	return retryFd(func() (int, error) { return unix.Openat2(dirfd, path, &h) })
+	// The name as a C string, in a buffer on the stack when it is short
+	// (most are), so that a lookup allocates nothing.
+	var buf [256]byte
+	p, err := cString(&buf, path)
+	if err != nil {
+		return -1, err
+	}
+	for {
+		fd, _, e := unix.Syscall6(unix.SYS_OPENAT2, uintptr(dirfd), uintptr(unsafe.Pointer(p)),
+			uintptr(unsafe.Pointer(&h)), unsafe.Sizeof(h), 0, 0)
+		switch e {
+		case 0:
+			return int(fd), nil
+		case unix.EINTR:
+			continue
+		}
+		return -1, e
+	}
+}
+
+// cString returns s as a NUL-terminated C string: in buf when it fits,
+// else on the heap. A NUL inside s is EINVAL, as in unix.BytePtrFromString.
+func cString(buf *[256]byte, s string) (*byte, error) {
+	if len(s) >= len(buf) {
+		return unix.BytePtrFromString(s)
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		return nil, unix.EINVAL
+	}
+	buf[copy(buf[:], s)] = 0
+	return &buf[0], nil
 }
 
 // Openat is openat(2) with O_CLOEXEC added and EINTR retried.
