@@ -181,6 +181,12 @@ func runOp(b *testing.B, ds []depth, op func(e *env, sys string, d depth) *step)
 
 func do(fn func() error) *step { return &step{do: fn} }
 
+// physical is the directory a depth's parent names, without links: the
+// links row's l1/a/../a is a/a/a, depth 4's.
+func physical(parent string) string {
+	return path.Clean(strings.Replace(parent, "l1", "a/a", 1))
+}
+
 // The floor's system calls. EAGAIN (a rename somewhere in the system
 // during a ".." lookup) and EINTR are retried, as any caller must.
 
@@ -521,8 +527,7 @@ func BenchmarkMkdirAll(b *testing.B) {
 	comps := []string{"m1", "m2", "m3", "m4"}
 	runOp(b, depths, func(e *env, sys string, d depth) *step {
 		name := join(d.parent, strings.Join(comps, "/"))
-		// Physical names for the cleanup: the links row creates in a/a/a.
-		phys := filepath.Join(e.dir, filepath.Clean(strings.Replace(d.parent, "l1", "a/a", 1)))
+		phys := filepath.Join(e.dir, physical(d.parent))
 		after := func() error {
 			for i := len(comps); i > 0; i-- {
 				if err := os.Remove(filepath.Join(phys, filepath.Join(comps[:i]...))); err != nil {
@@ -588,14 +593,23 @@ func BenchmarkMkdirAll(b *testing.B) {
 // directory. Floor: openat2 of the parent once for both names (none at
 // depth 1) + renameat + close.
 func BenchmarkRename(b *testing.B) {
+	// The file of a directory is at names[*at[dir]], whichever system
+	// moved it last: the systems share it, one after another, and the
+	// links row shares depth 4's directory.
+	at := map[string]*int{}
 	runOp(b, depths, func(e *env, sys string, d depth) *step {
 		names := [2]string{join(d.parent, "r0"), join(d.parent, "r1")}
-		i := 0
-		// flip renames names[i] to names[1-i] with rename, then flips i.
+		dir := physical(d.parent)
+		if at[dir] == nil {
+			at[dir] = new(int)
+		}
+		i := at[dir]
+		// flip renames names[*i] to names[1-*i] with rename, then flips
+		// *i.
 		flip := func(rename func(from, to string) error) *step {
 			return do(func() error {
-				err := rename(names[i], names[1-i])
-				i = 1 - i
+				err := rename(names[*i], names[1-*i])
+				*i = 1 - *i
 				return err
 			})
 		}
