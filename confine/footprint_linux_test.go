@@ -10,7 +10,7 @@ import (
 
 // TestRootFootprint: a Root holds one descriptor and O(1) memory whatever
 // it opens. 100k opens through one Root, through a link and "..", leave the
-// process's descriptors and the live heap where they were after a warm-up,
+// process's descriptors and the live heap no higher than after a warm-up,
 // under each backend. The bounds are far below what a leak of one fd or
 // one small object per open would leave (100k of them).
 func TestRootFootprint(t *testing.T) {
@@ -25,14 +25,19 @@ func TestRootFootprint(t *testing.T) {
 	name := "l/../b/f" // a link, then "..": the walk's stack is used
 	for _, rv := range []confine.Resolver{confine.ResolverOpenat2, confine.ResolverWalk} {
 		t.Run(rv.String(), func(t *testing.T) {
+			// Roots that earlier tests dropped without Close are closed
+			// by runtime cleanups after a collection, in the background:
+			// the process's count can fall at any time, so only growth
+			// is a failure.
+			liveHeap()
 			before := openFDs(t)
 			r, err := confine.OpenRoot(dir, confine.WithResolver(rv))
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer r.Close()
-			if got := openFDs(t); got != before+1 {
-				t.Fatalf("open descriptors after OpenRoot = %d, want %d (one held fd)", got, before+1)
+			if got := openFDs(t); got > before+1 {
+				t.Fatalf("open descriptors after OpenRoot = %d, want at most %d (one held fd)", got, before+1)
 			}
 			open := func(n int) {
 				for range n {
@@ -46,12 +51,12 @@ func TestRootFootprint(t *testing.T) {
 				}
 			}
 			open(1000) // warm-up: lazily made runtime and package state
-			fds0 := openFDs(t)
 			heap0, objs0 := liveHeap()
+			fds0 := openFDs(t)
 			open(opens)
-			fds1 := openFDs(t)
 			heap1, objs1 := liveHeap()
-			if fds1 != fds0 {
+			fds1 := openFDs(t)
+			if fds1 > fds0 {
 				t.Errorf("open descriptors: %d before %d opens, %d after", fds0, opens, fds1)
 			}
 			if heap1 > heap0+maxHeapGrowth || objs1 > objs0+maxObjGrowth {
