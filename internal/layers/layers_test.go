@@ -40,7 +40,7 @@ type policy struct {
 // holding only tests, and test helpers. Everything else the list names is
 // a layer, in the list's order.
 var (
-	testsOnly   = []string{"fuzz", "internal/layers"}
+	testsOnly   = []string{"fuzz", "bench", "internal/layers"}
 	testHelpers = []string{"internal/testfs"}
 )
 
