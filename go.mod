@@ -7,3 +7,5 @@ require (
 	github.com/google/go-cmp v0.7.0
 	golang.org/x/sys v0.47.0
 )
+
+require cyphar.com/go-pathrs v0.2.5 // indirect
