@@ -1,3 +1,5 @@
+//go:build !pathguard_osroot
+
 package confine_test
 
 import (
