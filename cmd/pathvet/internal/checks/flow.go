@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"golang.org/x/tools/go/analysis"
 	"golang.org/x/tools/go/analysis/passes/buildssa"
@@ -52,8 +53,12 @@ type Flow struct {
 	closures map[*ssa.Function][]*ssa.MakeClosure
 	writes   map[ssa.Value][]write
 	passes   map[ssa.Value][]argPass
-	guards   map[*ssa.Function][]guard
-	preds    map[predKey]int8 // 0 unknown, 1 yes, -1 no or in progress
+	// mu guards the caches below, which queries fill as they go: the
+	// rules share one Flow and the analysis driver runs them
+	// concurrently.
+	mu     sync.Mutex
+	guards map[*ssa.Function][]guard
+	preds  map[predKey]int8 // 0 unknown, 1 yes, -1 no or in progress
 }
 
 // A write puts data in the memory below a root: a store, a map update,
@@ -305,6 +310,8 @@ func (e *Flow) QueryFile(v ssa.Value, b *ssa.BasicBlock, mask Kind) *Source {
 }
 
 func (e *Flow) query(v ssa.Value, b *ssa.BasicBlock, mask Kind, sanitize, fileSink bool) *Source {
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	q := &query{e: e, sanitize: sanitize, fileSink: fileSink, seen: map[qkey]bool{}}
 	return q.flow(v, nil, at(b, nil), nil, mask)
 }
