@@ -4,10 +4,8 @@ package confine
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -21,20 +19,8 @@ import (
 // the mode, the victim keeps its own. It runs in a child of the test
 // binary with a private mount namespace.
 func TestChmodFallbackOvermount(t *testing.T) {
-	if os.Getenv("CONFINE_OVERMOUNT_CHILD") == "1" {
+	if testfs.InMountNamespace(t) {
 		chmodOvermountChild(t)
-		return
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("mounting needs root")
-	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestChmodFallbackOvermount$", "-test.count=1", "-test.v")
-	cmd.Env = append(os.Environ(), "CONFINE_OVERMOUNT_CHILD=1")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS}
-	out, err := cmd.CombinedOutput()
-	t.Logf("child:\n%s", out)
-	if err != nil {
-		t.Fatalf("child: %v", err)
 	}
 }
 

@@ -2,10 +2,8 @@ package securepath
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -21,20 +19,8 @@ import (
 // the victim gains no name there. It runs in a child of the test binary
 // with a private mount namespace.
 func TestWriteFileLinkOvermount(t *testing.T) {
-	if os.Getenv("SECUREPATH_OVERMOUNT_CHILD") == "1" {
+	if testfs.InMountNamespace(t) {
 		linkOvermountChild(t)
-		return
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("mounting needs root")
-	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestWriteFileLinkOvermount$", "-test.count=1", "-test.v")
-	cmd.Env = append(os.Environ(), "SECUREPATH_OVERMOUNT_CHILD=1")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS}
-	out, err := cmd.CombinedOutput()
-	t.Logf("child:\n%s", out)
-	if err != nil {
-		t.Fatalf("child: %v", err)
 	}
 }
 
@@ -92,20 +78,8 @@ func linkOvermountChild(t *testing.T) {
 // directory's own default ACL is still seen. It runs in a child of
 // the test binary with a private mount namespace.
 func TestCheckACLOvermount(t *testing.T) {
-	if os.Getenv("SECUREPATH_OVERMOUNT_CHILD") == "1" {
+	if testfs.InMountNamespace(t) {
 		aclOvermountChild(t)
-		return
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("mounting needs root")
-	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCheckACLOvermount$", "-test.count=1", "-test.v")
-	cmd.Env = append(os.Environ(), "SECUREPATH_OVERMOUNT_CHILD=1")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS}
-	out, err := cmd.CombinedOutput()
-	t.Logf("child:\n%s", out)
-	if err != nil {
-		t.Fatalf("child: %v", err)
 	}
 }
 

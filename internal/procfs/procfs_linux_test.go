@@ -3,13 +3,13 @@ package procfs
 import (
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/pathguard/pathguard/internal/testfs"
 )
 
 // handles returns the process's handle and, when that one is private, a
@@ -64,20 +64,8 @@ func TestReadlinkAndReadFile(t *testing.T) {
 // /proc/self: the private handle still answers truly, the shared one
 // refuses (EXDEV), and neither reports the planted links.
 func TestOvermount(t *testing.T) {
-	if os.Getenv("PROCFS_OVERMOUNT_CHILD") == "1" {
+	if testfs.InMountNamespace(t) {
 		overmountChild(t)
-		return
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("mounting needs root")
-	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestOvermount$", "-test.count=1", "-test.v")
-	cmd.Env = append(os.Environ(), "PROCFS_OVERMOUNT_CHILD=1")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS}
-	out, err := cmd.CombinedOutput()
-	t.Logf("child:\n%s", out)
-	if err != nil {
-		t.Fatalf("child: %v", err)
 	}
 }
 
