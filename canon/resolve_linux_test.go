@@ -289,7 +289,7 @@ func TestResolveJoinAgree(t *testing.T) {
 func TestResolveNoLeak(t *testing.T) {
 	root := testfs.New(t, resolveTree()...)
 	backends(t, func(t *testing.T) {
-		before := openFDs(t)
+		before := testfs.OpenFDs(t)
 		for range 20 {
 			for _, tt := range resolveTests {
 				canon.Resolve(root, tt.name)
@@ -298,19 +298,10 @@ func TestResolveNoLeak(t *testing.T) {
 			canon.Resolve(root+"/missing", "a")
 			canon.Resolve(root+"/a/f", "a")
 		}
-		if after := openFDs(t); after != before {
+		if after := testfs.OpenFDs(t); after != before {
 			t.Errorf("open descriptors: %d before, %d after: Resolve leaks", before, after)
 		}
 	})
-}
-
-func openFDs(t *testing.T) int {
-	t.Helper()
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Skip("cannot count descriptors:", err)
-	}
-	return len(ents)
 }
 
 // TestResolveErrorsUnwrapped checks that the errno inside the
