@@ -246,7 +246,7 @@ func (r *Engine) open(name string, flags int, perm uint32) (int, error) {
 			return fd, err
 		}
 	}
-	return r.walkOpen(name, flags, perm)
+	return r.walkOpen(name, flags, perm, nil)
 }
 
 // meetsMagicLink reports whether the walk, which acts on nothing, refuses

@@ -64,7 +64,7 @@ type walker struct {
 
 	opened int // the fd of a direct open (walkOpts.direct), else -1
 
-	obs observer // Trace's, else nil
+	obs Observer // Trace's or Observe's, else nil
 }
 
 // walksStarted counts the walkers made, so that tests can tell a lookup
@@ -241,7 +241,9 @@ func (w *walker) walk(name string, o walkOpts) (missing string, err error) {
 			continue
 		case "..":
 			if len(w.stack) == 1 {
-				w.note(StepDotDot, comp, "", todo, w.r.root)
+				if err := w.note(StepDotDot, comp, "", todo, w.r.root, nil); err != nil {
+					return "", err
+				}
 				if w.r.mode == Beneath {
 					return "", ErrEscape
 				}
@@ -250,7 +252,9 @@ func (w *walker) walk(name string, o walkOpts) (missing string, err error) {
 			if err := w.up(); err != nil {
 				return "", err
 			}
-			w.note(StepDotDot, comp, "", todo, w.top().fd)
+			if err := w.note(StepDotDot, comp, "", todo, w.top().fd, nil); err != nil {
+				return "", err
+			}
 			continue
 		}
 		parent := w.top()
@@ -267,7 +271,9 @@ func (w *walker) walk(name string, o walkOpts) (missing string, err error) {
 				if err := w.push(entry{fd: fd, name: comp, mode: unix.S_IFDIR}); err != nil {
 					return "", err
 				}
-				w.note(StepEnter, comp, "", todo, fd)
+				if err := w.note(StepEnter, comp, "", todo, fd, nil); err != nil {
+					return "", err
+				}
 				continue
 			}
 			if err != unix.ENOTDIR {
@@ -314,7 +320,9 @@ func (w *walker) walk(name string, o walkOpts) (missing string, err error) {
 			if err != nil {
 				return "", err
 			}
-			w.note(StepLink, comp, target, todo, -1)
+			if err := w.note(StepLink, comp, target, todo, parent.fd, &st); err != nil {
+				return "", err
+			}
 			if target == "" {
 				return "", unix.ENOENT
 			}
@@ -341,7 +349,9 @@ func (w *walker) walk(name string, o walkOpts) (missing string, err error) {
 		if err := w.push(e); err != nil {
 			return "", err
 		}
-		w.note(StepEnter, comp, "", todo, fd)
+		if err := w.note(StepEnter, comp, "", todo, fd, &st); err != nil {
+			return "", err
+		}
 	}
 	if o.mustDir && w.top().mode&unix.S_IFMT != unix.S_IFDIR {
 		if o.create {
@@ -451,7 +461,8 @@ var protectedSymlinks = func() bool {
 // walkOpen is the walk backend's Open: it resolves name and opens its
 // final entry. EAGAIN means the entry changed under it and the whole
 // lookup should be run again (retrying).
-func (r *Engine) walkOpen(name string, flags int, perm uint32) (int, error) {
+// obs, if not nil, is shown every step (Engine.Observe).
+func (r *Engine) walkOpen(name string, flags int, perm uint32, obs Observer) (int, error) {
 	excl := flags&(unix.O_CREAT|unix.O_EXCL) == unix.O_CREAT|unix.O_EXCL
 	o := walkOpts{
 		follow: flags&unix.O_NOFOLLOW == 0 && !excl,
@@ -460,12 +471,14 @@ func (r *Engine) walkOpen(name string, flags int, perm uint32) (int, error) {
 		// (the last component may be a mount point, to be refused
 		// before O_TRUNC acts) or a trailing slash (a directory is
 		// required, a link to one followed).
-		direct: flags&unix.O_PATH == 0 && r.flags&NoXDev == 0 && !hasTrailingSlash(name),
+		// An observer must be shown the last entry before it is opened.
+		direct: flags&unix.O_PATH == 0 && r.flags&NoXDev == 0 && !hasTrailingSlash(name) && obs == nil,
 		flags:  flags,
 		perm:   perm,
 	}
 	w := r.newWalker()
 	defer w.close()
+	w.obs = obs
 	missing, err := w.walk(name, o)
 	if err != nil {
 		return -1, err
