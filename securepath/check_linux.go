@@ -1,10 +1,10 @@
 package securepath
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
-	"runtime"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -21,128 +21,136 @@ var errPlatform error
 // making of its Root: the window a re-open by name would lose.
 var afterCheck func(path string)
 
-// checkDir walks from "/" to path and judges the target. The checker is
-// returned open, its top the target, for the caller to close.
-func checkDir(op, path string, p *Policy) (*checker, error) {
+// checkDir resolves path from "/" with the engine's walk, judging every
+// step, and judges the target. It returns the checker, its top the
+// target, and an O_PATH fd on the target, which the caller closes.
+func checkDir(op, path string, p *Policy) (*checker, int, error) {
 	c := newChecker(path, p)
-	err := c.start()
-	if err == nil {
-		_, _, _, err = c.walk(path, false)
-	}
+	fd, err := c.walkFromRoot(path)
 	if err != nil {
-		c.close()
-		return nil, &fs.PathError{Op: op, Path: path, Err: err}
+		return nil, -1, &fs.PathError{Op: op, Path: path, Err: err}
 	}
 	c.judgeTarget(c.top(), "target")
 	c.noteGroup(c.top())
-	return c, nil
+	return c, fd, nil
+}
+
+// walkFromRoot judges "/" and walks path from it. The engine runs in
+// InRoot mode on "/": ".." there stays there and absolute links start
+// again from it, as for any lookup from "/".
+func (c *checker) walkFromRoot(path string) (int, error) {
+	root, err := sys.Openat(unix.AT_FDCWD, "/", unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return -1, err
+	}
+	defer sys.Close(root)
+	var st unix.Stat_t
+	if err := sys.Fstat(root, &st); err != nil {
+		return -1, err
+	}
+	if err := c.push(root, "/", &st); err != nil {
+		return -1, err
+	}
+	eng, err := resolve.New(root, resolve.InRoot, 0, resolve.Walk)
+	if err != nil {
+		return -1, err
+	}
+	c.begin()
+	return eng.Observe(path, unix.O_PATH|unix.O_DIRECTORY, c.observer)
 }
 
 func check(path string, p *Policy) (*Report, error) {
-	c, err := checkDir("check", path, p)
+	c, fd, err := checkDir("check", path, p)
 	if err != nil {
 		return nil, err
 	}
-	c.close()
+	sys.Close(fd)
 	return c.rep, nil
 }
 
-// rootOn returns a Root on the directory fd d (still owned by the caller):
+// rootOn returns a Root on the directory fd (owned, and closed here):
 // confine.NewRoot duplicates the descriptor, so the Root is the directory
 // that was judged, never a second lookup by name.
-func rootOn(op, path string, fd int, opts []confine.Option) (*confine.Root, error) {
-	nfd, err := sys.Dup(fd)
-	if err != nil {
-		return nil, &fs.PathError{Op: op, Path: path, Err: err}
-	}
-	f := os.NewFile(uintptr(nfd), path)
+func rootOn(path string, fd int, opts []confine.Option) (*confine.Root, error) {
+	f := os.NewFile(uintptr(fd), path)
 	defer f.Close()
 	return confine.NewRoot(f, opts...)
 }
 
 func openDir(path string, p *Policy, opts []confine.Option) (*confine.Root, error) {
-	c, err := checkDir("opendir", path, p)
+	c, fd, err := checkDir("opendir", path, p)
 	if err != nil {
 		return nil, err
 	}
-	defer c.close()
 	if err := c.rep.Err(); err != nil {
+		sys.Close(fd)
 		return nil, err
 	}
 	if afterCheck != nil {
 		afterCheck(path)
 	}
-	return rootOn("opendir", path, c.top().fd, opts)
+	return rootOn(path, fd, opts)
 }
 
+// errStop stops Open's walk at a file in a tree found insecure, before
+// the file is opened; Open returns the report's error instead.
+var errStop = errors.New("securepath: insecure")
+
 func open(dir, unsafePath string, p *Policy, opts []confine.Option) (*os.File, error) {
-	c, err := checkDir("open", dir, p)
+	c, fd, err := checkDir("open", dir, p)
 	if err != nil {
 		return nil, err
 	}
-	defer c.close()
 	if err := c.rep.Err(); err != nil {
+		sys.Close(fd)
 		return nil, err
 	}
-	root, err := rootOn("open", dir, c.top().fd, opts)
+	root, err := rootOn(dir, fd, opts)
 	if err != nil {
 		return nil, err
 	}
 	defer root.Close()
-
-	// Continue the walk below dir, with dir as the root. The options are
-	// opaque here, so the mode is learned from the Root itself: only an
-	// InRoot Root resolves an absolute name.
-	_, err = root.Resolve("/")
-	c.inRoot = err == nil
-	c.base = len(c.stack) - 1
-	c.hops = 0
 	fail := func(err error) (*os.File, error) {
 		return nil, &fs.PathError{Op: "open", Path: unsafePath, Err: err}
 	}
-	if unsafePath[0] == '/' && !c.inRoot {
-		return fail(resolve.ErrEscape)
+	// The walk continues below dir with the Root's own Engine: its mode
+	// and flags are the options the caller gave, and dir is the root.
+	eng := resolve.EngineOf(root)
+	if eng == nil {
+		return fail(errors.ErrUnsupported)
 	}
-	fd, st, _, err := c.walk(unsafePath, true)
+	slash := len(unsafePath) > 1 && unsafePath[len(unsafePath)-1] == '/'
+	c.file = func(name string, st *unix.Stat_t, holder *dirItem) error {
+		// The directory that holds the file is the one worked in.
+		c.judgeTarget(holder, "directory holding the file")
+		switch {
+		case slash:
+			return nil // the walk refuses it: ENOTDIR
+		case st.Mode&unix.S_IFMT != unix.S_IFREG:
+			return ErrNotRegular // never opened: a FIFO would block
+		case c.rep.Err() != nil:
+			return errStop
+		}
+		return nil
+	}
+	c.begin()
+	// The walk opens the file it judged, on its held parent, and checks
+	// that it is the very inode judged: one resolution.
+	nfd, err := eng.Observe(unsafePath, unix.O_RDONLY, c.observer)
+	if err == errStop {
+		return nil, c.rep.Err()
+	}
 	if err != nil {
 		return fail(err)
 	}
-	if fd >= 0 {
-		sys.Close(fd)
-		// The directory that holds the file is the one worked in.
-		c.judgeTarget(c.top(), "directory holding the file")
-		if len(unsafePath) > 1 && unsafePath[len(unsafePath)-1] == '/' {
-			return fail(unix.ENOTDIR)
-		}
-		if st.Mode&unix.S_IFMT != unix.S_IFREG {
-			return fail(ErrNotRegular)
-		}
-	} else {
+	// Named as the Root names what it opens.
+	f := os.NewFile(uintptr(nfd), root.Name()+string(os.PathSeparator)+unsafePath)
+	if !c.sawFile {
 		c.judgeTarget(c.top(), "directory opened")
-		st = &c.top().st
 	}
 	if err := c.rep.Err(); err != nil {
-		return nil, err
-	}
-
-	// Every directory on the way is secure, so nobody untrusted can have
-	// changed the names since the walk. The file is opened through the
-	// Root, with the caller's options, and must be the one the walk
-	// reached; anything else is a change by a trusted user mid-call.
-	f, err := root.OpenFile(unsafePath, os.O_RDONLY, 0)
-	if err != nil {
-		return nil, err
-	}
-	var got unix.Stat_t
-	err = sys.Fstat(int(f.Fd()), &got)
-	runtime.KeepAlive(f)
-	if err != nil {
 		f.Close()
-		return fail(err)
-	}
-	if got.Dev != st.Dev || got.Ino != st.Ino {
-		f.Close()
-		return fail(resolve.ErrRetry)
+		return nil, err
 	}
 	return f, nil
 }

@@ -39,9 +39,12 @@
 //   - An ancestor others can write is acceptable only when sticky and the
 //     entry passed through (directory or symlink) is owned by a trusted
 //     user; the target may not be writable by anyone untrusted at all.
-//   - Symlinks on the way are followed by walking their target the same
-//     way, at most 40 (the kernel's MAXSYMLINKS); procfs magic links are
-//     refused with ELOOP.
+//   - Check, OpenDir and Open do not walk on their own: they judge the
+//     steps of internal/resolve's walk, the one that confine's walk
+//     backend uses, so every rule of that walk applies to them (see
+//     below). Symlinks on the way are followed by walking their target
+//     the same way, at most 40 (the kernel's MAXSYMLINKS); procfs magic
+//     links are refused with ELOOP.
 //   - Bad input (relative or empty paths) is an error matching
 //     canon.ErrInvalid; missing paths, paths through files and unreadable
 //     ancestors are errors; nothing is ever "secure" by default.
@@ -79,5 +82,18 @@
 //     0. In a directory that an attacker can write and that is not sticky
 //     they could then swap that name before it is published; use WriteFile
 //     on a Root from OpenDir.
+//   - The engine's rules are stricter than Check's own walk before it,
+//     and may turn what was a verdict into an error: a trailing symlink
+//     in a sticky world-writable directory that neither the caller nor
+//     the directory's owner owns is EACCES when fs.protected_symlinks is
+//     on, where the report used to judge the directory for the link; a
+//     symlink on a mount with nosymfollow is ELOOP; a component of a
+//     link's text longer than NAME_MAX is ENAMETOOLONG (it was
+//     canon.ErrInvalid); a very deep walk no longer fails with
+//     ENAMETOOLONG at 2048 levels, the engine bounds the descriptors it
+//     holds instead. Open honours the Root's NoSymlinks and NoXDev during
+//     the walk, and a file replaced between its judgement and its open
+//     is looked up again, up to the engine's retry bound, then an error
+//     matching syscall.EAGAIN (it was that error at once).
 //   - Outside Linux every function returns errors.ErrUnsupported.
 package securepath

@@ -224,9 +224,11 @@ func OpenDir(path string, p *Policy, opts ...confine.Option) (*confine.Root, err
 // unsafePath is interpreted as confine interprets names given to a Root
 // with opts: relative to dir, an escape ("..", an absolute name or link)
 // is an error matching confine.ErrEscape, unless confine.InRoot is
-// given. The walk that judges the directories is always done in user
-// space on held descriptors; the file is then opened through a Root with
-// opts and must be the very file the walk reached.
+// given. unsafePath is resolved once, by the engine's walk in user space
+// on held descriptors, with the mode and flags of a Root made with opts
+// (so NoSymlinks and NoXDev apply); each step is judged as it is taken,
+// and the file is opened in its held parent and must be the very inode
+// judged.
 //
 // Only regular files and directories are opened; anything else (a FIFO
 // that would block, a device) is ErrNotRegular.

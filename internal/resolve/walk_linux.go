@@ -411,7 +411,7 @@ func (w *walker) readLink(e entry, parent *entry, last bool) (string, error) {
 		if err := sys.Fstat(parent.fd, &pst); err != nil {
 			return "", err
 		}
-		if !PlainProcLinkDir(pst.Ino) {
+		if !plainProcLinkDir(pst.Ino) {
 			return "", unix.ELOOP
 		}
 	}
@@ -430,12 +430,12 @@ const (
 	procDynamicFirst = 0xF0000000
 )
 
-// PlainProcLinkDir reports whether a procfs directory with inode ino
+// plainProcLinkDir reports whether a procfs directory with inode ino
 // holds only plain links (followed by their text), not magic ones
 // (refused with ELOOP): procfs's root and the directories registered
 // with proc_mkdir are plain, every per-process directory is not (see
-// walker.readLink). The securepath checker applies the same rule.
-func PlainProcLinkDir(ino uint64) bool {
+// walker.readLink).
+func plainProcLinkDir(ino uint64) bool {
 	return ino == procRootIno || ino >= procDynamicFirst
 }
 
