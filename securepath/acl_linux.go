@@ -2,12 +2,26 @@ package securepath
 
 import (
 	"strconv"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/pathguard/pathguard/internal/procfs"
 	"github.com/pathguard/pathguard/internal/sys"
 )
+
+const (
+	aclAccess  = "system.posix_acl_access"
+	aclDefault = "system.posix_acl_default"
+)
+
+// pathXattrRefused is the one place that knows whether fgetxattr refuses
+// O_PATH fds: it is set, for the whole process, the first time readACLs
+// sees it do so (EBADF on the walk's O_PATH fd, which is valid). A kernel
+// does not lose that refusal while a process runs, so from then on the
+// ACLs of an O_PATH fd are read through procfs at once, one procfs lookup
+// for both attributes, rather than trying fgetxattr first each time.
+var pathXattrRefused atomic.Bool
 
 // readACLs reports whether the directory fd (an O_PATH fd) carries a POSIX
 // access ACL and a default ACL.
@@ -19,24 +33,57 @@ import (
 // the magic link leads to the very inode the fd holds, with no lookup by
 // the directory's own name, and reading system.posix_acl_* needs no
 // permission on the inode. So: fgetxattr first (should a kernel accept
-// O_PATH fds), then /proc/self/fd/N on a /proc checked once to be procfs.
-// Without a usable /proc the answer is an error, never "no ACL".
+// O_PATH fds), until it has once refused one (pathXattrRefused), then
+// /proc/self/fd/N on a /proc checked once to be procfs. Without a usable
+// /proc the answer is an error, never "no ACL".
 func readACLs(fd int) (access, def bool, err error) {
-	if access, err = hasXattr(fd, "system.posix_acl_access"); err != nil {
+	if !pathXattrRefused.Load() {
+		var buf [1]byte
+		_, err := sys.Fgetxattr(fd, aclAccess, buf[:0])
+		if err != unix.EBADF {
+			if access, err = xattrPresent(err); err != nil {
+				return false, false, err
+			}
+			if def, err = hasXattr(fd, aclDefault); err != nil {
+				return false, false, err
+			}
+			return access, def, nil
+		}
+		pathXattrRefused.Store(true)
+	}
+	dir, err := procSelfFd()
+	if err != nil {
 		return false, false, err
 	}
-	if def, err = hasXattr(fd, "system.posix_acl_default"); err != nil {
+	defer sys.Close(dir)
+	if access, err = xattrPresent(procXattr(dir, fd, aclAccess)); err != nil {
+		return false, false, err
+	}
+	if def, err = xattrPresent(procXattr(dir, fd, aclDefault)); err != nil {
 		return false, false, err
 	}
 	return access, def, nil
 }
 
+// hasXattr reports whether the file open as fd (any descriptor) has the
+// attribute attr: fgetxattr, or, when it refuses the fd (O_PATH), the
+// fd's /proc/self/fd entry.
 func hasXattr(fd int, attr string) (bool, error) {
 	var buf [1]byte
 	_, err := sys.Fgetxattr(fd, attr, buf[:0])
 	if err == unix.EBADF {
-		err = procXattr(fd, attr)
+		var dir int
+		if dir, err = procSelfFd(); err == nil {
+			err = procXattr(dir, fd, attr)
+			sys.Close(dir)
+		}
 	}
+	return xattrPresent(err)
+}
+
+// xattrPresent reads the answer of a zero-length getxattr: present (nil,
+// or ERANGE for a value that does not fit), absent, or an error.
+func xattrPresent(err error) (bool, error) {
 	switch err {
 	case nil, unix.ERANGE:
 		return true, nil
@@ -48,18 +95,13 @@ func hasXattr(fd int, attr string) (bool, error) {
 }
 
 // procXattr reads attribute attr of the inode fd holds through its
-// /proc/self/fd entry on the process's one procfs handle: getxattrat(2)
-// relative to that handle's fd directory (Linux 6.13+), so nothing
-// mounted over /proc/self/fd can answer instead. Older kernels have only
-// getxattr(2), which takes a path: /proc/self/fd/N by name, once the
-// handle has been verified.
-func procXattr(fd int, attr string) error {
-	dir, err := procSelfFd()
-	if err != nil {
-		return err
-	}
-	defer sys.Close(dir)
-	_, err = sys.Getxattrat(dir, strconv.Itoa(fd), 0, attr, nil)
+// /proc/self/fd entry in dir, /proc/self/fd on the process's one procfs
+// handle (procSelfFd): getxattrat(2) relative to dir (Linux 6.13+), so
+// nothing mounted over /proc/self/fd can answer instead. Older kernels
+// have only getxattr(2), which takes a path: /proc/self/fd/N by name,
+// once the handle has been verified.
+func procXattr(dir, fd int, attr string) error {
+	_, err := sys.Getxattrat(dir, strconv.Itoa(fd), 0, attr, nil)
 	if err == unix.ENOSYS {
 		_, err = sys.Getxattr("/proc/self/fd/"+strconv.Itoa(fd), attr, nil)
 	}
