@@ -142,17 +142,21 @@ func (w *walker) reset() {
 	w.low = 1
 }
 
-// up is "..": it pops the top entry. When the entry below has had its fd
-// released (past maxHeld), that directory is reopened as ".." of the top
-// one (at depth two or more, so never the root's parent) and must be the
-// very directory released: the same device and inode. Otherwise a rename
-// moved it since, and the lookup is run again from the start (EAGAIN).
-// Each ".." costs a constant number of system calls, however deep the
-// walk is, so a lookup's cost stays linear in its name and links.
-func (w *walker) up() error {
-	t := len(w.stack) - 1
-	if below := &w.stack[t-1]; below.fd < 0 {
-		fd, err := sys.Openat(w.stack[t].fd, "..", unix.O_PATH|unix.O_NOFOLLOW|unix.O_DIRECTORY, 0)
+// up is a run of n ".." (n at most the depth of the top entry): it pops n
+// entries. When the entry it arrives at has had its fd released (past
+// maxHeld), that directory is reopened as n' ".." of the lowest entry
+// still held (n' at most maxDotDots), and must be the very directory released:
+// the same device and inode. Otherwise a rename moved something since
+// (the kernel's ".." may then even have passed above the root: what it
+// reached is only fstat'ed and closed), and the lookup is run again from
+// the start (EAGAIN). A run costs at most one reopen, whatever its length
+// and however deep the walk is, so a lookup's cost stays linear in its
+// name and links.
+func (w *walker) up(n int) error {
+	d := len(w.stack) - 1 - n // the entry arrived at; the root is held
+	if to := &w.stack[d]; to.fd < 0 {
+		// The held entries are stack[low:], the released ones stack[1:low].
+		fd, err := sys.Openat(w.stack[w.low].fd, dotDots[:3*(w.low-d)-1], unix.O_PATH|unix.O_NOFOLLOW|unix.O_DIRECTORY, 0)
 		if err != nil {
 			return err
 		}
@@ -165,16 +169,38 @@ func (w *walker) up() error {
 			sys.Close(fd)
 			return err
 		}
-		if st.Dev != below.dev || st.Ino != below.ino {
+		if st.Dev != to.dev || st.Ino != to.ino {
 			sys.Close(fd)
 			return unix.EAGAIN
 		}
-		below.fd = fd
+		to.fd = fd
 		w.held++
-		w.low = t - 1
 	}
-	w.pop()
+	for len(w.stack) > d+1 {
+		w.pop() // sets low to d once stack[low] is gone
+	}
 	return nil
+}
+
+// dotDots is the longest run of ".." up reopens a directory with: well
+// within PATH_MAX.
+var dotDots = strings.Repeat("../", maxDotDots)
+
+const maxDotDots = 1024
+
+// dotDotRun counts the ".." that follow in todo (the next component
+// first) and may be taken in one run with the one just taken: at most
+// the depth of the top entry, the run at most maxDotDots. An observer sees
+// every ".." as its own step.
+func (w *walker) dotDotRun(todo []string) int {
+	if w.obs != nil {
+		return 0
+	}
+	n, most := 0, min(len(w.stack)-2, maxDotDots-1)
+	for n < most && n < len(todo) && todo[len(todo)-1-n] == ".." {
+		n++
+	}
+	return n
 }
 
 // path joins the names on the stack: where the walk has arrived, relative
@@ -213,11 +239,14 @@ func (w *walker) checkMount(fd int) error {
 // pushComponents pushes the components of p onto todo so that the first
 // one comes out first.
 func pushComponents(todo []string, p string) []string {
-	parts := strings.Split(p, "/")
-	for i := len(parts) - 1; i >= 0; i-- {
-		if parts[i] != "" {
-			todo = append(todo, parts[i])
+	// From the end, without splitting p into a slice of its own: a
+	// link's text may hold a thousand components.
+	for p != "" {
+		i := strings.LastIndexByte(p, '/')
+		if c := p[i+1:]; c != "" {
+			todo = append(todo, c)
 		}
+		p = p[:max(i, 0)]
 	}
 	return todo
 }
@@ -249,9 +278,11 @@ func (w *walker) walk(name string, o walkOpts) (missing string, err error) {
 				}
 				continue // InRoot: ".." at the root is the root
 			}
-			if err := w.up(); err != nil {
+			n := w.dotDotRun(todo)
+			if err := w.up(1 + n); err != nil {
 				return "", err
 			}
+			todo = todo[:len(todo)-n]
 			if err := w.note(StepDotDot, comp, "", todo, w.top().fd, nil); err != nil {
 				return "", err
 			}
