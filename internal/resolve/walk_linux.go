@@ -18,13 +18,13 @@ import (
 //     the components of its text;
 //   - stack holds the directories resolved so far, each an O_PATH fd
 //     with the name it was opened by, the root at the bottom. ".." pops
-//     it, so nothing above the root is ever opened. The kernel is handed
-//     a ".." only to reopen a directory whose fd was released (past
-//     maxHeld), from its child at depth two or more, and the answer must
-//     be the very directory released (up).
+//     it, so nothing above the root is ever used. The kernel is handed
+//     ".." only to reopen a directory whose fd was released (past
+//     maxHeld), as a run of ".." of the lowest entry still held, and the
+//     answer must be the very directory released (up).
 //
-// Every step opens exactly one name, with no slash, relative to the fd on
-// top of the stack, with O_PATH|O_NOFOLLOW: the kernel never follows a
+// Every other step opens exactly one name, with no slash, relative to the
+// fd on top of the stack, with O_PATH|O_NOFOLLOW: the kernel never follows a
 // link or crosses "..", so whatever the attacker renames concurrently, the
 // fd reached is a child of a directory that was itself inside the root.
 
