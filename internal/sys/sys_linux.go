@@ -52,9 +52,23 @@ func cString(buf *[256]byte, s string) (*byte, error) {
 	return &buf[0], nil
 }
 
-// Openat is openat(2) with O_CLOEXEC added and EINTR retried.
+// Openat is openat(2) with O_CLOEXEC added and EINTR retried. Like
+// Openat2 it allocates nothing for a name shorter than 256 bytes: the
+// walk calls it once per component.
 func Openat(dirfd int, path string, flags int, mode uint32) (int, error) {
-	return retryFd(func() (int, error) { return unix.Openat(dirfd, path, flags|unix.O_CLOEXEC, mode) })
+	var buf [256]byte
+	p, err := cString(&buf, path)
+	if err != nil {
+		return -1, err
+	}
+	flags |= unix.O_CLOEXEC | unix.O_LARGEFILE // O_LARGEFILE as unix.Openat adds it
+	return retryFd(func() (int, error) {
+		fd, _, e := unix.Syscall6(unix.SYS_OPENAT, uintptr(dirfd), uintptr(unsafe.Pointer(p)), uintptr(flags), uintptr(mode), 0, 0)
+		if e != 0 {
+			return -1, e
+		}
+		return int(fd), nil
+	})
 }
 
 // OpenPath opens path relative to dirfd with O_PATH|O_NOFOLLOW: a handle on
