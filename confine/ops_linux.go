@@ -75,82 +75,116 @@ func (r *root) mkdir(name string, perm fs.FileMode) error {
 }
 
 func (r *root) mkdirAll(name string, perm fs.FileMode) error {
-	if err := resolve.Validate(name); err != nil {
-		return &fs.PathError{Op: "mkdirat", Path: name, Err: err}
-	}
 	if err := r.incref(); err != nil {
 		return &fs.PathError{Op: "mkdirat", Path: name, Err: err}
 	}
 	defer r.decref()
-	// Each prefix of name, ".." and links included, is resolved afresh
-	// from the root by the engine, and only its last component is ever
-	// created, with mkdirat on the held parent. So a link or ".." met on
-	// the way is followed only inside the root, and a directory created
-	// there by someone else in the meantime (EEXIST) is simply used. The
-	// cost is quadratic in the depth, which PATH_MAX bounds.
-	prefix := ""
-	if strings.HasPrefix(name, "/") {
-		prefix = "/"
-	}
-	if strings.Trim(name, "/") == "" {
-		// "/": only the root itself (an escape in Beneath mode).
-		if op, err := r.mkdirStep(name, perm, true); err != nil {
-			return &fs.PathError{Op: op, Path: name, Err: err}
-		}
-		return nil
-	}
-	comps := strings.Split(strings.TrimRight(name, "/"), "/")
-	for i, c := range comps {
-		if c == "" {
-			continue
-		}
-		if prefix != "" && prefix != "/" {
-			prefix += "/"
-		}
-		prefix += c
-		if op, err := r.mkdirStep(prefix, perm, i == len(comps)-1); err != nil {
-			return &fs.PathError{Op: op, Path: name, Err: err}
-		}
+	if op, err := r.mkdirAllAt(name, uint32(perm)); err != nil {
+		return &fs.PathError{Op: op, Path: name, Err: err}
 	}
 	return nil
 }
 
-// mkdirStep makes sure that prefix resolves to a directory, creating its
-// last component if it is missing. final says prefix is the whole name.
-// The errors are os.Root's: EEXIST for a final entry that is not a
-// directory, and for a dangling link (whose target is not created); op is
-// the Op os.Root gives them ("openat" when an existing step is not a
-// directory, else "mkdirat").
-func (r *root) mkdirStep(prefix string, perm fs.FileMode, final bool) (op string, err error) {
-	existed := false
-	for try := 0; ; try++ {
-		fd, err := r.eng.Open(prefix, unix.O_PATH|unix.O_DIRECTORY, 0)
-		switch {
-		case err == nil:
-			sys.Close(fd)
-			return "", nil
-		case err == unix.ENOTDIR && final && !r.isLink(prefix):
-			// Every step before this one is a directory: the entry
-			// itself is not (a link to a non-directory stays ENOTDIR,
-			// as with os.Root).
-			return "mkdirat", unix.EEXIST
-		case err == unix.ENOENT && existed:
-			return "mkdirat", unix.EEXIST // a dangling link: mkdirat saw the link
-		case err == unix.ENOTDIR:
-			return "openat", err
-		case err != unix.ENOENT || try > 0:
-			return "mkdirat", err
-		}
-		err = r.parent(prefix, unix.ENOENT, func(dirfd int, last string, _ bool) error {
-			return sys.Mkdirat(dirfd, last, uint32(perm))
-		})
-		// EEXIST: made concurrently, or a dangling link whose target is
-		// not created: the second Open tells.
-		if err != nil && err != unix.EEXIST {
-			return "mkdirat", err
-		}
-		existed = err == unix.EEXIST
+// mkdirAllAt is MkdirAll, in time linear in the name: the part of name
+// that exists is resolved once by the engine (links and ".." there are
+// followed only inside the root, with every check of the Root's policy),
+// then each missing level is made with mkdirat in its held parent and
+// opened with O_NOFOLLOW|O_DIRECTORY on that parent, never by name from
+// the root. The errors are os.Root's, with its Op ("openat" when an
+// existing step is not a directory, else "mkdirat"): EEXIST for a final
+// entry that is not a directory and for a dangling link, whose target is
+// never made.
+func (r *root) mkdirAllAt(name string, perm uint32) (op string, err error) {
+	dirfd, rest, err := r.eng.DirPrefix(name)
+	if err != nil {
+		return mkdirOp(err), err
 	}
+	// release closes dirfd unless it is the root's own.
+	release := func() {
+		if dirfd != r.fd {
+			sys.Close(dirfd)
+		}
+	}
+	defer func() { release() }()
+	for {
+		rest = strings.TrimLeft(rest, "/")
+		if rest == "" {
+			return "", nil
+		}
+		comp, tail, _ := strings.Cut(rest, "/")
+		final := strings.Trim(tail, "/") == ""
+		rest = tail
+		var fd int
+		switch comp {
+		case ".":
+			continue
+		case "..":
+			// Rare after a missing level: resolve the name up to here
+			// afresh, so ".." is the engine's, never the kernel's.
+			fd, err = r.eng.Open(name[:len(name)-len(tail)], unix.O_PATH|unix.O_DIRECTORY, 0)
+			if err != nil {
+				return mkdirOp(err), err
+			}
+		default:
+			made := sys.Mkdirat(dirfd, comp, perm)
+			if made != nil && made != unix.EEXIST {
+				return "mkdirat", made
+			}
+			if final && made == nil {
+				return "", nil
+			}
+			// EEXIST: made meanwhile by someone else, or an entry that
+			// is not a directory. A link there is never followed.
+			fd, err = sys.Openat(dirfd, comp, unix.O_PATH|unix.O_NOFOLLOW|unix.O_DIRECTORY, 0)
+			if err == unix.ENOTDIR || err == unix.ELOOP {
+				return r.notDirAt(dirfd, comp, name[:len(name)-len(tail)], final)
+			}
+			if err != nil {
+				return "openat", err
+			}
+			if err := r.eng.CheckMount(fd); err != nil {
+				sys.Close(fd)
+				return "openat", err
+			}
+		}
+		release()
+		dirfd = fd
+	}
+}
+
+// mkdirOp is the Op os.Root's MkdirAll gives err.
+func mkdirOp(err error) string {
+	if err == unix.ENOTDIR {
+		return "openat"
+	}
+	return "mkdirat"
+}
+
+// notDirAt is MkdirAll's answer for the entry comp of dirfd, which is
+// not a directory, prefix being name up to comp: EEXIST for the final
+// component, ENOTDIR on the way. A link is judged as a lookup of prefix
+// would judge it (EEXIST when dangling, ENOTDIR when it leads to a
+// non-directory, the lookup's error when refused) but never followed:
+// one that leads to a directory now was made meanwhile, and is EEXIST.
+func (r *root) notDirAt(dirfd int, comp, prefix string, final bool) (string, error) {
+	var st unix.Stat_t
+	if err := sys.Fstatat(dirfd, comp, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return "openat", err
+	}
+	switch {
+	case st.Mode&unix.S_IFMT == unix.S_IFLNK:
+		fd, err := r.eng.Open(prefix, unix.O_PATH|unix.O_DIRECTORY, 0)
+		if err == nil {
+			sys.Close(fd)
+		}
+		if err == nil || err == unix.ENOENT {
+			return "mkdirat", unix.EEXIST
+		}
+		return mkdirOp(err), err
+	case final:
+		return "mkdirat", unix.EEXIST
+	}
+	return "openat", unix.ENOTDIR
 }
 
 func (r *root) remove(name string) error {

@@ -244,13 +244,17 @@ func (r *Root) Mkdir(name string, perm fs.FileMode) error {
 }
 
 // MkdirAll creates the named directory in the root and any missing
-// parents, with perm (before umask). Each component is resolved afresh
-// from the root, so a link met on the way is followed only inside it; a
-// directory created concurrently by someone else is accepted. A final
-// component that is a link to a directory is accepted; a dangling link is
-// not followed (its target is never created, unlike os.Root): fs.ErrExist,
-// as for an entry that is not a directory. On error, what was created
-// stays, all of it inside the root.
+// parents, with perm (before umask). The part of name that exists is
+// resolved once, as by any other operation, so a link met on the way is
+// followed only inside the root; each missing directory is then made in
+// its held parent and opened there without following a link, so the cost
+// is linear in the length of name. A directory created concurrently by
+// someone else is accepted; a link created concurrently at a missing name
+// is not followed (fs.ErrExist). A final component that is a link to a
+// directory is accepted; a dangling link is not followed (its target is
+// never created, unlike os.Root): fs.ErrExist, as for an entry that is
+// not a directory. On error, what was created stays, all of it inside
+// the root.
 //
 // If there is an error, it will be of type *fs.PathError.
 func (r *Root) MkdirAll(name string, perm fs.FileMode) error {

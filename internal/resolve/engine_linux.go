@@ -207,8 +207,12 @@ func (r *Engine) createDir(name string) error {
 	return r.mapErr(err)
 }
 
-// check validates name and refuses absolute names in Beneath mode.
+// check validates name and refuses absolute names in Beneath mode. Every
+// lookup an Engine is asked for starts here.
 func (r *Engine) check(name string) error {
+	if hook := lookupHook.Load(); hook != nil {
+		(*hook)(name)
+	}
 	if err := Validate(name); err != nil {
 		return err
 	}
