@@ -5,8 +5,6 @@ package confine
 import (
 	"io/fs"
 	"os"
-
-	"github.com/pathguard/pathguard/internal/sys"
 )
 
 // statFd describes the file that fd (an O_PATH fd is enough) refers to,
@@ -23,20 +21,8 @@ func statFd(fd int, name string) (fs.FileInfo, error) {
 	return fi, nil
 }
 
-// statAt describes the entry name of the directory dirfd without following
-// it: one openat(O_PATH|O_NOFOLLOW) of that single name on the held
-// directory fd, and an fstat. Nothing is looked up by path, so no rename
-// can make it describe anything else (the CVE-2026-27139 race).
-func statAt(dirfd int, name string) (fs.FileInfo, error) {
-	fd, err := sys.OpenPath(dirfd, name)
-	if err != nil {
-		return nil, err
-	}
-	return statFd(fd, name)
-}
-
 // dirEntry is an fs.DirEntry whose Info was taken when the directory was
-// read, on the held directory fd.
+// read, on the held directory fd (readDirFile).
 type dirEntry struct{ fi fs.FileInfo }
 
 func (d dirEntry) Name() string               { return d.fi.Name() }

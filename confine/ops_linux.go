@@ -7,7 +7,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -616,30 +615,28 @@ func timespec(t time.Time) unix.Timespec {
 }
 
 // readDirFile reads up to n entries (all if n <= 0) of the directory f,
-// each one's Info taken on f's own fd while reading (statAt), never
-// by a path name later (the CVE-2026-27139 race).
-// dir is the directory's name as the caller gave it, for errors.
+// in directory order. Each entry's Info is package os's own FileInfo
+// (os.SameFile works on it), taken while reading by (*os.File).Readdir:
+// one fstatat(AT_SYMLINK_NOFOLLOW) of that single name on f's own fd, so
+// nothing is looked up by a path name, then or later (the CVE-2026-27139
+// race). An entry removed between the read and its fstatat is left out,
+// as if never listed. dir is the directory's name as the caller gave it,
+// for errors.
 func readDirFile(f *os.File, dir string, n int) ([]fs.DirEntry, error) {
-	var out []fs.DirEntry
-	for {
-		names, err := f.Readdirnames(n)
-		for _, name := range names {
-			fi, e := statAt(int(f.Fd()), name)
-			if e == unix.ENOENT {
-				continue // removed since the read: as if never listed
-			}
-			if e != nil {
-				return out, &fs.PathError{Op: "fstatat", Path: path.Join(dir, name), Err: e}
-			}
-			out = append(out, dirEntry{fi})
+	infos, err := f.Readdir(n)
+	if err != nil && err != io.EOF {
+		op := "readdirent"
+		if pe, ok := err.(*fs.PathError); ok {
+			op = pe.Op
 		}
-		if err != nil || n <= 0 || len(out) > 0 {
-			if n <= 0 && err == io.EOF {
-				err = nil
-			}
-			return out, err
-		}
-		// n > 0 and every name read was removed meanwhile: read on,
-		// since an empty result with no error would look like a bug.
+		err = &fs.PathError{Op: op, Path: dir, Err: underlying(err)}
 	}
+	// One allocation for all the entries, not one per entry.
+	entries := make([]dirEntry, len(infos))
+	out := make([]fs.DirEntry, len(infos))
+	for i, fi := range infos {
+		entries[i] = dirEntry{fi}
+		out[i] = &entries[i]
+	}
+	return out, err
 }

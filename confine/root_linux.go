@@ -191,24 +191,14 @@ func (r *root) readDir(name string) ([]fs.DirEntry, error) {
 	if err != nil {
 		return nil, &fs.PathError{Op: "openat", Path: name, Err: err}
 	}
+	// f owns fd from here on, and closes it.
 	f := os.NewFile(uintptr(fd), r.joinName(name))
 	defer f.Close()
-	names, err := f.Readdirnames(-1)
+	entries, err := readDirFile(f, name, -1)
 	if err != nil {
-		return nil, &fs.PathError{Op: "readdirent", Path: name, Err: err}
+		return nil, err
 	}
-	slices.Sort(names)
-	entries := make([]fs.DirEntry, 0, len(names))
-	for _, n := range names {
-		fi, err := statAt(fd, n)
-		if err == unix.ENOENT {
-			continue // removed since the read: as if never listed
-		}
-		if err != nil {
-			return nil, &fs.PathError{Op: "fstatat", Path: name + "/" + n, Err: err}
-		}
-		entries = append(entries, dirEntry{fi})
-	}
+	slices.SortFunc(entries, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
 	return entries, nil
 }
 
