@@ -49,6 +49,14 @@ func (r *root) withParent(op, name string, dotErr error, fn func(dirfd int, last
 // parent is withParent without the reference count or the wrapping, for
 // callers that hold the Root already (Rename, Link).
 func (r *root) parent(name string, dotErr error, fn func(dirfd int, last string, slash bool) error) error {
+	if last, slash, ok := inRootDir(name); ok {
+		// The parent is the root itself: its held fd is the answer the
+		// engine would give, without a lookup of ".".
+		if err := resolve.Validate(name); err != nil {
+			return err
+		}
+		return fn(r.fd, last, slash)
+	}
 	dirfd, last, slash, err := r.eng.Parent(name)
 	if err != nil {
 		return err
@@ -63,6 +71,39 @@ func (r *root) parent(name string, dotErr error, fn func(dirfd int, last string,
 		return dotErr
 	}
 	return fn(dirfd, last, slash)
+}
+
+// sibling is parent for name, called with the held parent dirfd of
+// other: when both names have the same directory part, that one lookup
+// answers for both (the floor of Rename resolves it once too).
+func (r *root) sibling(dirfd int, other, name string, dotErr error, fn func(dirfd int, last string, slash bool) error) error {
+	dir, last := splitDir(name)
+	if odir, _ := splitDir(other); dir != "" && dir == odir && last != "." && last != ".." {
+		if err := resolve.Validate(name); err != nil {
+			return err
+		}
+		return fn(dirfd, last, len(name) > 1 && name[len(name)-1] == '/')
+	}
+	return r.parent(name, dotErr, fn)
+}
+
+// splitDir splits name, trailing slashes aside, after its last slash:
+// "a/b/" is "a/" and "b", a single component has the directory "".
+func splitDir(name string) (dir, last string) {
+	t := strings.TrimRight(name, "/")
+	i := strings.LastIndexByte(t, '/')
+	return t[:i+1], t[i+1:]
+}
+
+// inRootDir reports whether name is one component (trailing slashes
+// aside) other than "." and "..", whose parent is the root itself, and
+// returns that component and whether a slash followed it.
+func inRootDir(name string) (last string, slash, ok bool) {
+	dir, last := splitDir(name)
+	if dir != "" || last == "" || last == "." || last == ".." {
+		return "", false, false
+	}
+	return last, len(last) < len(name), true
 }
 
 func (r *root) mkdir(name string, perm fs.FileMode) error {
@@ -302,29 +343,41 @@ func (r *root) rename(oldname, newname string) error {
 			}
 		}
 		failed = newname
-		err := r.parent(newname, errDotName, func(newdir int, newlast string, newslash bool) error {
+		err := r.sibling(olddir, oldname, newname, errDotName, func(newdir int, newlast string, newslash bool) error {
 			var nst unix.Stat_t
 			if newslash && sys.Fstatat(newdir, newlast, &nst, unix.AT_SYMLINK_NOFOLLOW) == nil &&
 				nst.Mode&unix.S_IFMT != unix.S_IFDIR && nst.Mode&unix.S_IFMT != unix.S_IFLNK {
 				return unix.ENOTDIR // "file/" is never a name to rename to
 			}
 			failed = oldname
-			if err := sys.Fstatat(olddir, oldlast, &ost, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-				return err
+			// The old entry is looked at only when a slash or a
+			// directory at newname asks; otherwise renameat2's own
+			// answer (ENOENT for a missing oldname) is the one.
+			oldStat := func() error {
+				return sys.Fstatat(olddir, oldlast, &ost, unix.AT_SYMLINK_NOFOLLOW)
 			}
-			// A trailing slash on either name requires a directory, and
-			// the entry itself: "link/" is ENOTDIR. The slash is not
-			// given to the kernel; a directory swapped for a link after
-			// this check makes renameat2 move the link itself, inside
-			// the root, never what it points to.
-			if (oldslash || newslash) && ost.Mode&unix.S_IFMT != unix.S_IFDIR {
-				return unix.ENOTDIR
+			if oldslash || newslash {
+				if err := oldStat(); err != nil {
+					return err
+				}
+				// A trailing slash on either name requires a directory,
+				// and the entry itself: "link/" is ENOTDIR. The slash is
+				// not given to the kernel; a directory swapped for a link
+				// after this check makes renameat2 move the link itself,
+				// inside the root, never what it points to.
+				if ost.Mode&unix.S_IFMT != unix.S_IFDIR {
+					return unix.ENOTDIR
+				}
 			}
 			// As os.Root: never replace a directory, except by itself
 			// under another name.
-			if sys.Fstatat(newdir, newlast, &nst, unix.AT_SYMLINK_NOFOLLOW) == nil &&
-				nst.Mode&unix.S_IFMT == unix.S_IFDIR && (newlast == oldlast || nst.Dev != ost.Dev || nst.Ino != ost.Ino) {
-				return unix.EEXIST
+			if sys.Fstatat(newdir, newlast, &nst, unix.AT_SYMLINK_NOFOLLOW) == nil && nst.Mode&unix.S_IFMT == unix.S_IFDIR {
+				if err := oldStat(); err != nil {
+					return err
+				}
+				if newlast == oldlast || nst.Dev != ost.Dev || nst.Ino != ost.Ino {
+					return unix.EEXIST
+				}
 			}
 			return sys.Renameat2(olddir, oldlast, newdir, newlast, 0)
 		})
