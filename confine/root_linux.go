@@ -162,6 +162,14 @@ func (r *root) stat(name string, follow bool) (fs.FileInfo, error) {
 		return nil, &fs.PathError{Op: op, Path: name, Err: err}
 	}
 	defer r.decref()
+	if r.eng.Backend() == resolve.Walk {
+		if fi, ok, err := r.statEntry(name, follow); ok {
+			if err != nil {
+				return nil, &fs.PathError{Op: op, Path: name, Err: err}
+			}
+			return fi, nil
+		}
+	}
 	fd, err := r.eng.Open(name, flags, 0)
 	if err != nil {
 		return nil, &fs.PathError{Op: op, Path: name, Err: err}
@@ -171,6 +179,46 @@ func (r *root) stat(name string, follow bool) (fs.FileInfo, error) {
 		return nil, &fs.PathError{Op: op, Path: name, Err: err}
 	}
 	return fi, nil
+}
+
+// statEntry is Stat and Lstat with the walk backend, whose lookup of the
+// final entry fstats it to tell a link, before os's FileInfo fstats it
+// again. Here the engine resolves the parent, and the entry is opened in
+// it with O_PATH|O_NOFOLLOW (the walk's own last step, and its mount
+// check under NoXDev) and described by the one fstat of its FileInfo.
+// ok is false, and the engine's whole lookup answers, for a link that
+// Stat follows, a trailing slash and a final "." or "..".
+func (r *root) statEntry(name string, follow bool) (fi fs.FileInfo, ok bool, err error) {
+	dir, last := splitDir(name)
+	if last == "" || last == "." || last == ".." || strings.HasSuffix(name, "/") {
+		return nil, false, nil
+	}
+	dirfd := r.fd
+	if dir == "" {
+		if err := resolve.Validate(name); err != nil {
+			return nil, true, err
+		}
+	} else {
+		if dirfd, _, _, err = r.eng.Parent(name); err != nil {
+			return nil, true, err
+		}
+		defer sys.Close(dirfd)
+	}
+	fd, err := sys.OpenPath(dirfd, last)
+	if err != nil {
+		return nil, true, err
+	}
+	if err := r.eng.CheckMount(fd); err != nil {
+		sys.Close(fd)
+		return nil, true, err
+	}
+	if fi, err = statFd(fd, last); err != nil {
+		return nil, true, err
+	}
+	if follow && fi.Mode()&fs.ModeSymlink != 0 {
+		return nil, false, nil
+	}
+	return fi, true, nil
 }
 
 // baseName is the last element of name, as os.Root's FileInfo reports it.
