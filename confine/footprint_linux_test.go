@@ -32,13 +32,13 @@ func TestRootFootprint(t *testing.T) {
 			// the process's count can fall at any time, so only growth
 			// is a failure.
 			liveHeap()
-			before := openFDs(t)
+			before := testfs.OpenFDs(t)
 			r, err := confine.OpenRoot(dir, confine.WithResolver(rv))
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer r.Close()
-			if got := openFDs(t); got > before+1 {
+			if got := testfs.OpenFDs(t); got > before+1 {
 				t.Fatalf("open descriptors after OpenRoot = %d, want at most %d (one held fd)", got, before+1)
 			}
 			open := func(n int) {
@@ -54,10 +54,10 @@ func TestRootFootprint(t *testing.T) {
 			}
 			open(1000) // warm-up: lazily made runtime and package state
 			heap0, objs0 := liveHeap()
-			fds0 := openFDs(t)
+			fds0 := testfs.OpenFDs(t)
 			open(opens)
 			heap1, objs1 := liveHeap()
-			fds1 := openFDs(t)
+			fds1 := testfs.OpenFDs(t)
 			if fds1 > fds0 {
 				t.Errorf("open descriptors: %d before %d opens, %d after", fds0, opens, fds1)
 			}

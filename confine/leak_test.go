@@ -13,16 +13,6 @@ import (
 	"github.com/pathguard/pathguard/internal/testfs"
 )
 
-// openFDs counts the entries of /proc/self/fd.
-func openFDs(t testing.TB) int {
-	t.Helper()
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Fatalf("reading /proc/self/fd: %v", err)
-	}
-	return len(ents)
-}
-
 // TestNoFDLeak runs thousands of succeeding and failing calls (opens,
 // stats, resolves, sub-roots) under every mode and backend, and counts the
 // process's open descriptors before and after: every error path must
@@ -106,7 +96,7 @@ func TestNoFDLeak(t *testing.T) {
 		for _, c := range calls {
 			c.do(r)
 		}
-		before := openFDs(t)
+		before := testfs.OpenFDs(t)
 		var ok, failed int
 		for range 40 {
 			for _, c := range calls {
@@ -117,7 +107,7 @@ func TestNoFDLeak(t *testing.T) {
 				}
 			}
 		}
-		if after := openFDs(t); after != before {
+		if after := testfs.OpenFDs(t); after != before {
 			t.Fatalf("%d calls (%d succeeded, %d failed) left %d descriptors open, want 0", ok+failed, ok, failed, after-before)
 		}
 		if ok == 0 || failed == 0 {
@@ -127,7 +117,7 @@ func TestNoFDLeak(t *testing.T) {
 
 	// Roots themselves: OpenRoot and Close, on success and failure.
 	t.Run("OpenRoot", func(t *testing.T) {
-		before := openFDs(t)
+		before := testfs.OpenFDs(t)
 		for range 500 {
 			for _, b := range backends {
 				r, err := confine.OpenRoot(root, b.opt)
@@ -140,7 +130,7 @@ func TestNoFDLeak(t *testing.T) {
 				}
 			}
 		}
-		if after := openFDs(t); after != before {
+		if after := testfs.OpenFDs(t); after != before {
 			t.Fatalf("OpenRoot and Close left %d descriptors open, want 0", after-before)
 		}
 	})

@@ -10,16 +10,6 @@ import (
 	"github.com/pathguard/pathguard/internal/testfs"
 )
 
-// openFDs counts this process's open descriptors.
-func openFDs(t *testing.T) int {
-	t.Helper()
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Skipf("cannot list fds: %v", err)
-	}
-	return len(ents)
-}
-
 // TestErrorPathsLeakNoFDs calls Check, OpenDir, Open and WriteFile 100
 // times on each of their error paths (a missing entry, a file where a
 // directory is needed, a link loop, an escape by "..", too many links, a
@@ -64,11 +54,11 @@ func TestErrorPathsLeakNoFDs(t *testing.T) {
 			t.Errorf("%s succeeded, want an error", name)
 			continue
 		}
-		before := openFDs(t)
+		before := testfs.OpenFDs(t)
 		for range 100 {
 			call()
 		}
-		if after := openFDs(t); after != before {
+		if after := testfs.OpenFDs(t); after != before {
 			t.Errorf("%s: %d fds open after 100 failing calls, %d before", name, after, before)
 		}
 	}
