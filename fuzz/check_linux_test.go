@@ -219,7 +219,7 @@ func (c checkCase) String() string {
 }
 
 var (
-	checkComps   = []string{"a", "b", "c", "l", "m", ".."}
+	checkComps   = []string{"a", "b", "c", "l", "m", "t", "o", ".."}
 	checkTargets = []string{"a", "b", "..", ".", "../a", "a/b", "l", "c", "../..", "m"}
 	checkModes   = []uint32{0o755, 0o777 | unix.S_ISVTX, 0o777, 0o775, 0o770 | unix.S_ISVTX, 0o700, 0o1755, 0o757, 0o2775, 0o711}
 )
@@ -235,13 +235,31 @@ func ids(b byte) (int, int) {
 	return all[int(b)%4], all[int(b>>2)%4]
 }
 
+// checkStart is where every FuzzCheck tree starts: t, sticky and
+// world-writable and owned by root like a system's /tmp, holding o, a
+// directory of uid 1000's (the process's own when not root). A path
+// through t/o meets the sticky rule: an ancestor others can write is
+// acceptable only when the entry passed through in it is trusted. Found
+// by chance alone, that tree took the fuzzer most of a minute.
+func checkStart() []checkEntry {
+	uid, gid := ids(1) // 1000:0 as root
+	return []checkEntry{
+		{kind: 'd', name: "/t", mode: 0o777 | unix.S_ISVTX},
+		{kind: 'd', name: "/t/o", uid: uid, gid: gid, mode: 0o755},
+	}
+}
+
 // decodeCheck reads a policy byte, up to eight entries (each: a parent
-// among the directories before it, a name, a kind, owner and group, a
-// mode or a link target) and the path to check: components, or the name
-// of one of the entries followed by components.
+// among t, t/o and the directories before it, a name, a kind, owner and
+// group, a mode or a link target) and the path to check: components, or
+// the name of one of the entries (t and t/o included) followed by
+// components.
 func decodeCheck(data []byte) checkCase {
 	in := &input{b: data}
-	var c checkCase
+	c := checkCase{entries: checkStart()}
+	if os.Geteuid() != 0 {
+		c.entries[0].uid, c.entries[0].gid = ids(0)
+	}
 	pb := in.byte()
 	if pb&7 != 0 {
 		c.policy = &securepath.Policy{}
@@ -255,7 +273,7 @@ func decodeCheck(data []byte) checkCase {
 			c.policy.TrustedGIDs = append(c.policy.TrustedGIDs, 0)
 		}
 	}
-	dirs := []string{""}
+	dirs := []string{"", "/t", "/t/o"}
 	n := 1 + int(in.byte())%8
 	for i := 0; i < n; i++ {
 		var e checkEntry
@@ -353,12 +371,20 @@ func checkSeeds() [][]byte {
 	ti := func(s string) byte { return byte(slices.Index(checkTargets, s)) }
 	mi := func(m uint32) byte { return byte(slices.Index(checkModes, m)) }
 	const root, nobody = 0, 2 // ids: uid index | gid index << 2
-	// Entries: parent, name, kind (0 dir, 2 file, 3 link), ids, mode or target.
+	// Entries: parent, name, kind (0 dir, 2 file, 3 link), ids, mode or
+	// target. Parent 0 is the base directory, 1 the first directory
+	// made here (after t and t/o), and so on.
+	pi := func(parent byte) byte {
+		if parent > 0 {
+			parent += 2
+		}
+		return parent
+	}
 	dir := func(parent byte, name string, id byte, mode uint32) []byte {
-		return []byte{parent, ci(name), 0, id, mi(mode)}
+		return []byte{pi(parent), ci(name), 0, id, mi(mode)}
 	}
 	link := func(parent byte, name string, id byte, tgt ...string) []byte {
-		b := []byte{parent, ci(name), 3, id, byte(len(tgt) - 1)}
+		b := []byte{pi(parent), ci(name), 3, id, byte(len(tgt) - 1)}
 		for _, t := range tgt {
 			b = append(b, ti(t))
 		}
