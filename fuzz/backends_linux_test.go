@@ -64,6 +64,9 @@ type backendsCase struct {
 func decodeBackends(data []byte, mountOK bool) backendsCase {
 	in := &input{b: data}
 	c := backendsCase{cfg: in.byte() &^ (cfgWalk | cfgRefuse | cfgSwap)}
+	if c.cfg&cfgNoXDev != 0 {
+		c.cfg |= cfgMount // NoXDev is always tried on a tree holding a mount
+	}
 	if !mountOK {
 		c.cfg &^= cfgMount
 	}

@@ -29,11 +29,23 @@ var opsTree = []string{
 	"root/in => d/g", "root/dd => d", "root/chain => in", "root/d/back => ../f",
 	"root/out => ../outside/f", "root/outd => ../outside", "root/esc => d/../../outside",
 	"root/abs => " + absMark + "outside/f", "root/absd => " + absMark + "outside",
-	"root/absin => /f", "root/dang => nowhere", "root/dangout => ../outside/new",
+	"root/absin => " + absIn, "root/dang => nowhere", "root/dangout => ../outside/new",
 	"root/dangabs => " + absMark + "outside/new", "root/loop => loop", "root/self => .",
 	"root/l1 => l2", "root/l2 => l1",
 	"outside/f=SECRET", "outside/d/g=SECRET-G", "outside/e/",
 }
+
+// absIn is the target of opsTree's absin: "/d/g", inside the root under
+// InRoot, where "d" does not exist at "/" on this system (a file the
+// target named directly there could be created by a broken build).
+var absIn = func() string {
+	for _, c := range []string{"d", "dd"} {
+		if _, err := os.Lstat("/" + c); errors.Is(err, fs.ErrNotExist) {
+			return "/" + c + "/g"
+		}
+	}
+	return "/pathguard-fuzz-none/g"
+}()
 
 // opsNames are the components names are made of; opsTargets those of
 // symlink targets; opsSwap the entries the swapper exchanges.
@@ -77,7 +89,7 @@ const (
 	cfgRefuse                 // openat2 refused (ENOSYS or EPERM), backend Auto
 	cfgSwap                   // a concurrent swapper (FuzzOps)
 	cfgProc                   // the root is /proc/<pid>, read-only operations
-	cfgMount                  // a tmpfs on root/mnt (root only)
+	cfgMount                  // a tmpfs on root/mnt and one on root/a (FuzzOps; FuzzBackends: root/mnt only; root only)
 )
 
 // opsEnv is what FuzzOps keeps across iterations.
@@ -312,6 +324,11 @@ type swap struct {
 func decodeOps(data []byte, mountOK bool) opsConfig {
 	in := &input{b: data}
 	c := opsConfig{cfg: in.byte()}
+	if c.cfg&cfgNoXDev != 0 {
+		// NoXDev is always tried on a tree holding a mount (where one
+		// can be made): without one there is nothing to cross.
+		c.cfg |= cfgMount
+	}
 	if !mountOK {
 		c.cfg &^= cfgMount
 	}
@@ -336,6 +353,15 @@ func decodeOps(data []byte, mountOK bool) opsConfig {
 			s := swap{a: in.pick(opsSwap), b: in.pick(opsSwap)}
 			s.exchange = in.byte()%2 == 0
 			c.swaps = append(c.swaps, s)
+		}
+		if c.cfg&cfgMount != 0 {
+			// The swapper's thread is outside the mount namespace the
+			// tmpfs is mounted in, where the kernel would let it move
+			// a mount point (rename(2) asks the caller's namespace
+			// whether the entry is one): it leaves them alone.
+			c.swaps = slices.DeleteFunc(c.swaps, func(s swap) bool {
+				return slices.Contains(opsMounts, s.a) || slices.Contains(opsMounts, s.b)
+			})
 		}
 	}
 	return c
@@ -417,10 +443,12 @@ func (e *opsEnv) run(data []byte) (err error) {
 	}
 	var mnt map[string]string
 	if mount {
-		if err := unix.Mount("tmpfs", e.root+"/mnt", "tmpfs", 0, "size=1m,mode=0755"); err != nil {
-			return fmt.Errorf("mount: %v", err)
+		for _, m := range opsMounts {
+			if err := unix.Mount("tmpfs", e.root+"/"+m, "tmpfs", 0, "size=1m,mode=0755"); err != nil {
+				return fmt.Errorf("mount: %v", err)
+			}
+			defer unix.Unmount(e.root+"/"+m, unix.MNT_DETACH)
 		}
-		defer unix.Unmount(e.root+"/mnt", unix.MNT_DETACH)
 		for _, ent := range opsTree {
 			if strings.HasPrefix(ent, "root/mnt/") {
 				if err := make1(e.base, ent); err != nil {
@@ -428,7 +456,10 @@ func (e *opsEnv) run(data []byte) (err error) {
 				}
 			}
 		}
-		if mnt, err = snapshot(e.root+"/mnt", true); err != nil {
+		if err := appendOnlyLink(e.root+"/a", "o", "../../outside/d"); err != nil {
+			return err
+		}
+		if mnt, err = snapshotMounts(e.root); err != nil {
 			return err
 		}
 	}
@@ -467,8 +498,13 @@ func (e *opsEnv) run(data []byte) (err error) {
 			}
 		}()
 	}
-	rootMnt := uint64(0)
+	rootMnt, rootDev := uint64(0), uint64(0)
 	if c.cfg&cfgNoXDev != 0 {
+		var st unix.Stat_t
+		if err := unix.Stat(e.root, &st); err != nil {
+			return err
+		}
+		rootDev = st.Dev
 		rf, err := r.Open(".")
 		if err != nil {
 			return fail("Open(.): %v", err)
@@ -491,6 +527,12 @@ func (e *opsEnv) run(data []byte) (err error) {
 		crosses := c.cfg&cfgNoSymlinks != 0 && sw == nil && !proc &&
 			(crossesLink(e.root, o, o.name, followsLast(o), c.cfg&cfgInRoot != 0) ||
 				(o.code == opRename || o.code == opLink) && crossesLink(e.root, o, o.arg, false, c.cfg&cfgInRoot != 0))
+		escapes := c.cfg&cfgInRoot == 0 && sw == nil && !proc &&
+			(escapesBeneath(e.root, o, o.name, followsLast(o)) ||
+				(o.code == opRename || o.code == opLink) && escapesBeneath(e.root, o, o.arg, false))
+		reaches := mount && c.cfg&cfgNoXDev != 0 && sw == nil &&
+			(reachesMount(e.root, o.name, c.cfg&cfgInRoot != 0, rootDev) ||
+				(o.code == opRename || o.code == opLink) && reachesMount(e.root, o.arg, c.cfg&cfgInRoot != 0, rootDev))
 		why := ""
 		if twin {
 			why = knownDifference(e.troot, o)
@@ -504,6 +546,16 @@ func (e *opsEnv) run(data []byte) (err error) {
 		err := e.checkResult(r, o, &got, proc, sw, rootMnt)
 		if err == nil && crosses && got.err == nil {
 			err = errors.New("succeeded under NoSymlinks, but the name crosses a symlink")
+		}
+		if err == nil && escapes && got.err == nil {
+			err = errors.New("succeeded in Beneath mode, but the name escapes the root")
+		}
+		if err == nil && escapes && c.cfg&(cfgNoSymlinks|cfgNoXDev) == 0 && escapeFirst(o) &&
+			!errors.Is(got.err, confine.ErrEscape) {
+			err = errors.New("the name escapes the root in Beneath mode, but the error is not ErrEscape")
+		}
+		if err == nil && reaches && got.err == nil {
+			err = errors.New("succeeded under NoXDev, but the name reaches the mount")
 		}
 		if err == nil && twin {
 			err = e.compareTwin(osr, o, &got, why)
@@ -535,7 +587,7 @@ func (e *opsEnv) run(data []byte) (err error) {
 		return fail("the canary outside the root changed:\n\t%s", strings.Join(d, "\n\t"))
 	}
 	if mount && c.cfg&cfgNoXDev != 0 {
-		now, err := snapshot(e.root+"/mnt", true)
+		now, err := snapshotMounts(e.root)
 		if err != nil {
 			return err
 		}
@@ -554,6 +606,58 @@ func (e *opsEnv) run(data []byte) (err error) {
 		}
 	}
 	return nil
+}
+
+// escapeFirst reports whether o, when its name escapes in Beneath mode
+// with no flag (escapesBeneath), must fail with ErrEscape and nothing
+// else: one name, looked up to its end, no trailing slash (Remove and
+// Rename of "link/" are ENOTDIR first; creating "x/" is EISDIR).
+func escapeFirst(o op) bool {
+	switch o.code {
+	case opOpen, opStat, opLstat, opReadlink, opReadFile, opReadDir, opOpenRoot, opChmod, opChtimes, opResolve, opOpenFile, opWriteFile:
+		return !strings.HasSuffix(o.name, "/")
+	}
+	return false
+}
+
+// opsMounts are the directories of opsTree a tmpfs is mounted on with
+// cfgMount: mnt, and the empty a, which is also the name an input that
+// runs out of bytes decodes to, so that most operations under NoXDev
+// meet a mount.
+var opsMounts = []string{"mnt", "a"}
+
+// appendOnlyLink plants the symlink name => target in dir, then makes
+// dir append-only (FS_APPEND_FL): nothing in it can be unlinked. The
+// unlink of the link then fails with EPERM, as it does for anyone but
+// root in a sticky directory, and RemoveAll must not go on to open the
+// link as a directory to empty it: opsTree's a (a tmpfs, under cfgMount)
+// holds o, a link to the canary's directory d.
+func appendOnlyLink(dir, name, target string) error {
+	if err := os.Symlink(target, dir+"/"+name); err != nil {
+		return err
+	}
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	// 0x20: FS_APPEND_FL from <linux/fs.h>, which x/sys does not name.
+	return unix.IoctlSetPointerInt(fd, unix.FS_IOC_SETFLAGS, 0x20)
+}
+
+// snapshotMounts snapshots the mounts below root, times included.
+func snapshotMounts(root string) (map[string]string, error) {
+	all := map[string]string{}
+	for _, m := range opsMounts {
+		s, err := snapshot(root+"/"+m, true)
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range s {
+			all[m+": "+k] = v
+		}
+	}
+	return all, nil
 }
 
 func normBase(m map[string]string, base string) map[string]string {

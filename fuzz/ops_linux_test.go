@@ -374,10 +374,99 @@ func followsLast(o op) bool {
 // itself, as os.RemoveAll does). A lookup that fails or escapes before
 // any link is false.
 func crossesLink(dir string, o op, name string, follow, inRoot bool) bool {
+	slash := strings.HasSuffix(name, "/") && o.code != opRemoveAll
+	return lexWalk(dir, name, inRoot, func(st *unix.Stat_t, last bool) (bool, bool) {
+		if st.Mode&unix.S_IFMT == unix.S_IFLNK {
+			return true, !last || follow || slash
+		}
+		return false, false
+	})
+}
+
+// reachesMount reports whether resolving name in the tree at dir, as it
+// is now, reaches an entry on another device than dev (the tmpfs mounted
+// in the tree) before it meets any symlink: the mount point itself, as
+// the last component too, or anything through it. Every operation on
+// such a name crosses a mount and must fail under NoXDev (a mount point
+// cannot be removed, renamed or created either).
+func reachesMount(dir, name string, inRoot bool, dev uint64) bool {
+	return lexWalk(dir, name, inRoot, func(st *unix.Stat_t, last bool) (bool, bool) {
+		if st.Mode&unix.S_IFMT == unix.S_IFLNK {
+			return true, false
+		}
+		return st.Dev != dev, st.Dev != dev
+	})
+}
+
+// escapesBeneath reports whether resolving name in the tree at dir, as
+// it is now, leaves the root in Beneath mode: an absolute name, a ".."
+// above the root, or an absolute symlink target, following links as the
+// operation would (every link before the last component; the last one
+// when follow is set or the name ends in a slash, except for RemoveAll).
+// A lookup that meets something missing, a file before its end or more
+// than 40 links before it escapes is false: nothing is claimed then.
+func escapesBeneath(dir string, o op, name string, follow bool) bool {
+	if strings.HasPrefix(name, "/") {
+		return true
+	}
+	slash := strings.HasSuffix(name, "/") && o.code != opRemoveAll
+	isSlash := func(r rune) bool { return r == '/' }
+	todo := strings.FieldsFunc(name, isSlash)
+	var stack []string
+	for hops := 0; len(todo) > 0; {
+		c := todo[0]
+		todo = todo[1:]
+		last := len(todo) == 0
+		switch c {
+		case ".":
+			continue
+		case "..":
+			if len(stack) == 0 {
+				return true
+			}
+			stack = stack[:len(stack)-1]
+			continue
+		}
+		p := dir + "/" + strings.Join(append(slices.Clone(stack), c), "/")
+		var st unix.Stat_t
+		if unix.Lstat(p, &st) != nil {
+			return false
+		}
+		switch st.Mode & unix.S_IFMT {
+		case unix.S_IFDIR:
+			stack = append(stack, c)
+		case unix.S_IFLNK:
+			if last && !follow && !slash {
+				return false
+			}
+			tgt, err := os.Readlink(p)
+			if hops++; err != nil || hops > 40 {
+				return false
+			}
+			if strings.HasPrefix(tgt, "/") {
+				return true
+			}
+			todo = append(strings.FieldsFunc(tgt, isSlash), todo...)
+		default:
+			if !last {
+				return false
+			}
+		}
+	}
+	return false
+}
+
+// lexWalk resolves name in the tree at dir by Lstat, component by
+// component, with ".." popping what was entered, and hands each entry
+// met (with last set for the final component) to visit, which says
+// whether the walk is done and with what answer. A name that is
+// absolute outside InRoot, escapes with "..", or meets something
+// missing or not a directory before its end is false, as is a walk
+// visit never stops.
+func lexWalk(dir, name string, inRoot bool, visit func(st *unix.Stat_t, last bool) (done, answer bool)) bool {
 	if strings.HasPrefix(name, "/") && !inRoot {
 		return false
 	}
-	slash := strings.HasSuffix(name, "/") && o.code != opRemoveAll
 	comps := strings.FieldsFunc(name, func(r rune) bool { return r == '/' })
 	var stack []string
 	for i, c := range comps {
@@ -400,14 +489,13 @@ func crossesLink(dir string, o op, name string, follow, inRoot bool) bool {
 		if unix.Lstat(p, &st) != nil {
 			return false
 		}
-		switch st.Mode & unix.S_IFMT {
-		case unix.S_IFLNK:
-			return !last || follow || slash
-		case unix.S_IFDIR:
-			stack = append(stack, c)
-		default:
+		if done, answer := visit(&st, last); done {
+			return answer
+		}
+		if st.Mode&unix.S_IFMT != unix.S_IFDIR {
 			return false
 		}
+		stack = append(stack, c)
 	}
 	return false
 }
