@@ -31,7 +31,7 @@ type backendsEnv struct {
 func newBackendsEnv(tb testing.TB) *backendsEnv {
 	e := &backendsEnv{ns: ns()}
 	for i := range e.bases {
-		b, err := nest(tb.TempDir(), 32)
+		b, err := nest(tempDir(tb), 32)
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -159,7 +159,7 @@ func backendsSeeds() [][]byte {
 // same data read, the same file opened (by its place in the tree), and
 // the two trees must end up the same. No fd leaks either.
 func FuzzBackends(f *testing.F) {
-	if r, err := confine.OpenRoot(f.TempDir(), confine.WithResolver(confine.ResolverOpenat2)); err != nil {
+	if r, err := confine.OpenRoot(tempDir(f), confine.WithResolver(confine.ResolverOpenat2)); err != nil {
 		f.Skipf("no openat2 backend here: %v", err)
 	} else {
 		r.Close()

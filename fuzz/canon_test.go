@@ -171,7 +171,8 @@ var joinSeeds = []string{
 }
 
 func FuzzJoin(f *testing.F) {
-	root := testfs.New(f, hostileTree...)
+	root := tempDir(f)
+	testfs.Make(f, root, hostileTree...)
 	for _, s := range joinSeeds {
 		f.Add(s)
 	}

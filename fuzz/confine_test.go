@@ -50,7 +50,8 @@ func FuzzRootOpen(f *testing.F) {
 	for _, s := range confineSeeds {
 		f.Add(s)
 	}
-	base := testfs.New(f, confineTree...)
+	base := tempDir(f)
+	testfs.Make(f, base, confineTree...)
 	dir := filepath.Join(base, "root")
 	inside := map[[2]uint64]bool{}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
@@ -149,7 +150,8 @@ func errClass(err error) string {
 // components, ".." kept; and whatever Open then opens lies inside that
 // directory.
 func FuzzAllowlistLocate(f *testing.F) {
-	base := testfs.New(f, "srv/www/index=I", "srv/www/sub/f=F", "srv/www2/f=W2",
+	base := tempDir(f)
+	testfs.Make(f, base, "srv/www/index=I", "srv/www/sub/f=F", "srv/www2/f=W2",
 		"srv/www/up => ../www2/f", "srv/www/sub/l => ..", "etc/passwd=P")
 	dirs := []string{filepath.Join(base, "srv/www"), filepath.Join(base, "srv/www/sub"), filepath.Join(base, "srv/www2")}
 	a, err := confine.OpenAllowlist(dirs)

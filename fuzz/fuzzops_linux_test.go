@@ -105,10 +105,10 @@ func newOpsEnv(tb testing.TB) *opsEnv {
 	var err error
 	// Trees live 32 levels below their temporary directory: even a
 	// broken build following chains of ".." stays inside it.
-	if e.base, err = nest(tb.TempDir(), 32); err != nil {
+	if e.base, err = nest(tempDir(tb), 32); err != nil {
 		tb.Fatal(err)
 	}
-	if e.tbase, err = nest(tb.TempDir(), 32); err != nil {
+	if e.tbase, err = nest(tempDir(tb), 32); err != nil {
 		tb.Fatal(err)
 	}
 	e.root, e.troot = e.base+"/root", e.tbase+"/root"

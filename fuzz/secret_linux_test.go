@@ -45,7 +45,7 @@ type secretEnv struct {
 }
 
 func newSecretEnv(tb testing.TB) *secretEnv {
-	base, err := nest(tb.TempDir(), 32)
+	base, err := nest(tempDir(tb), 32)
 	if err != nil {
 		tb.Fatal(err)
 	}
