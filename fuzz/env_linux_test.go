@@ -105,15 +105,11 @@ func (t *nsThread) do(fn func()) {
 	<-done
 }
 
-// seeds returns a target's seed inputs, or only an empty one when the
-// environment variable PATHGUARD_FUZZ_NOSEEDS is set: a negative control
-// run that way (with no corpus in testdata/ or the fuzz cache either)
-// shows whether inputs the fuzzer generates, not the seeds, catch a
-// broken build.
+// seeds returns a target's seed inputs. A negative control run to see
+// whether inputs the fuzzer generates, not the seeds, catch a broken
+// build makes it return one empty input, in a copy of the tree without
+// fuzz/testdata (docs/fuzzing.md).
 func seeds(s [][]byte) [][]byte {
-	if os.Getenv("PATHGUARD_FUZZ_NOSEEDS") != "" {
-		return [][]byte{{}}
-	}
 	return s
 }
 
