@@ -456,8 +456,10 @@ func (e *opsEnv) run(data []byte) (err error) {
 				}
 			}
 		}
-		if err := appendOnlyLink(e.root+"/a", "o", "../../outside/d"); err != nil {
-			return err
+		for _, m := range opsMounts {
+			if err := appendOnlyLink(e.root+"/"+m, "o", "../../outside/d"); err != nil {
+				return err
+			}
 		}
 		if mnt, err = snapshotMounts(e.root); err != nil {
 			return err
@@ -630,8 +632,8 @@ var opsMounts = []string{"mnt", "a"}
 // dir append-only (FS_APPEND_FL): nothing in it can be unlinked. The
 // unlink of the link then fails with EPERM, as it does for anyone but
 // root in a sticky directory, and RemoveAll must not go on to open the
-// link as a directory to empty it: opsTree's a (a tmpfs, under cfgMount)
-// holds o, a link to the canary's directory d.
+// link as a directory to empty it: each of opsMounts (a tmpfs, under
+// cfgMount) holds o, a link to the canary's directory d.
 func appendOnlyLink(dir, name, target string) error {
 	if err := os.Symlink(target, dir+"/"+name); err != nil {
 		return err
