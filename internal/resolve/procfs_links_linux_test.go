@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -48,6 +49,10 @@ func plainProcLinks(t *testing.T) []string {
 // (it used to refuse every procfs link outside /proc itself with ELOOP,
 // /proc/fs/xfs/stat among them).
 func TestPlainProcLinks(t *testing.T) {
+	// thread-self names the calling thread: both backends must look it
+	// up from the same one.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	links := plainProcLinks(t)
 	t.Logf("%d plain procfs links: %v", len(links), links)
 	for _, root := range []string{"/proc", "/"} {
