@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/pathguard/pathguard/confine"
+	"github.com/pathguard/pathguard/internal/testfs"
 )
 
 // backendsNames are the components of FuzzBackends's entry names and
@@ -36,7 +37,7 @@ func newBackendsEnv(tb testing.TB) *backendsEnv {
 			tb.Fatal(err)
 		}
 		e.bases[i] = b
-		if err := errors.Join(make1(b, "outside/f=SECRET"), make1(b, "outside/d/"), os.Mkdir(b+"/root", 0o755)); err != nil {
+		if err := errors.Join(testfs.MakeEntry(b, "outside/f=SECRET"), testfs.MakeEntry(b, "outside/d/"), os.Mkdir(b+"/root", 0o755)); err != nil {
 			tb.Fatal(err)
 		}
 		if e.canary[i], err = snapshot(b+"/outside", true); err != nil {
@@ -213,7 +214,7 @@ func (e *backendsEnv) run(c backendsCase) error {
 					}
 				}
 				defer unix.Unmount(dirs[i]+"/mnt", unix.MNT_DETACH)
-				if err := make1(dirs[i], "mnt/m=M"); err != nil {
+				if err := testfs.MakeEntry(dirs[i], "mnt/m=M"); err != nil {
 					return err
 				}
 			}
@@ -226,7 +227,7 @@ func (e *backendsEnv) run(c backendsCase) error {
 				name, _, _ := strings.Cut(strings.TrimSuffix(ent, "/"), " => ")
 				name, _, _ = strings.Cut(name, "=")
 				if realParents(dirs[i], name) {
-					make1(dirs[i], ent)
+					testfs.MakeEntry(dirs[i], ent)
 				}
 			}
 		}

@@ -306,27 +306,6 @@ func realParents(dir, name string) bool {
 	return false
 }
 
-// make1 creates one entry of the testfs language under dir, with the
-// parents it needs.
-func make1(dir, e string) error {
-	if name, target, ok := strings.Cut(e, " => "); ok {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return err
-		}
-		return os.Symlink(target, p)
-	}
-	if strings.HasSuffix(e, "/") {
-		return os.MkdirAll(filepath.Join(dir, e), 0o755)
-	}
-	name, data, _ := strings.Cut(e, "=")
-	p := filepath.Join(dir, name)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return err
-	}
-	return os.WriteFile(p, []byte(data), 0o644)
-}
-
 // refuseOpenat2 makes every openat2 call fail with errno, as a seccomp
 // filter would, until the returned function restores it.
 func refuseOpenat2(errno syscall.Errno) (restore func()) {

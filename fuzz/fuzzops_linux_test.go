@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/pathguard/pathguard/confine"
+	"github.com/pathguard/pathguard/internal/testfs"
 )
 
 // opsTree is the tree every FuzzOps iteration starts from: links inward,
@@ -115,7 +116,7 @@ func newOpsEnv(tb testing.TB) *opsEnv {
 	for _, b := range []string{e.base, e.tbase} {
 		for _, ent := range opsTree {
 			if strings.HasPrefix(ent, "outside/") {
-				if err := make1(b, ent); err != nil {
+				if err := testfs.MakeEntry(b, ent); err != nil {
 					tb.Fatal(err)
 				}
 			}
@@ -170,7 +171,7 @@ func reset(base string) error {
 			if name, tgt, ok := strings.Cut(rest, " => "); ok {
 				ent = "root/" + name + " => " + target(tgt, base)
 			}
-			if err := make1(base, ent); err != nil {
+			if err := testfs.MakeEntry(base, ent); err != nil {
 				return err
 			}
 		}
@@ -451,7 +452,7 @@ func (e *opsEnv) run(data []byte) (err error) {
 		}
 		for _, ent := range opsTree {
 			if strings.HasPrefix(ent, "root/mnt/") {
-				if err := make1(e.base, ent); err != nil {
+				if err := testfs.MakeEntry(e.base, ent); err != nil {
 					return err
 				}
 			}

@@ -52,7 +52,7 @@ func newSecretEnv(tb testing.TB) *secretEnv {
 	e := &secretEnv{base: base, root: base + "/root"}
 	for _, ent := range secretTree {
 		if strings.HasPrefix(ent, "outside/") {
-			if err := make1(base, ent); err != nil {
+			if err := testfs.MakeEntry(base, ent); err != nil {
 				tb.Fatal(err)
 			}
 		}
@@ -97,7 +97,7 @@ func (e *secretEnv) reset() error {
 			if name, tgt, ok := strings.Cut(rest, " => "); ok {
 				ent = "root/" + name + " => " + target(tgt, e.base)
 			}
-			if err := make1(e.base, ent); err != nil {
+			if err := testfs.MakeEntry(e.base, ent); err != nil {
 				return err
 			}
 		}

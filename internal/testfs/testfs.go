@@ -24,7 +24,7 @@ import (
 func Make(t testing.TB, dir string, entries ...string) {
 	t.Helper()
 	for _, e := range entries {
-		if err := make1(dir, e); err != nil {
+		if err := MakeEntry(dir, e); err != nil {
 			t.Fatalf("testfs: %q: %v", e, err)
 		}
 	}
@@ -38,7 +38,10 @@ func New(t testing.TB, entries ...string) string {
 	return dir
 }
 
-func make1(dir, e string) error {
+// MakeEntry creates one entry of the tree language under dir, with the
+// parents it needs, and returns the error rather than failing a test (for
+// fuzz targets, whose generated entries may not fit the tree).
+func MakeEntry(dir, e string) error {
 	if name, target, ok := strings.Cut(e, " => "); ok {
 		p := filepath.Join(dir, name)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
