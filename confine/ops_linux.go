@@ -450,14 +450,22 @@ func (r *root) link(oldname, newname string) error {
 	defer r.decref()
 	failed := oldname
 	// dirErr is the answer for an old name that is a directory: no hard
-	// link to a directory can be made, but, as linkat(2) does, an
-	// existing new name is reported first (EEXIST).
+	// link to a directory can be made, but, as linkat(2) does, the new
+	// name is looked up first, so its missing or escaping parent, or
+	// an existing new name (EEXIST), is reported before that.
 	dirErr := func() error {
-		if r.exists(newname) {
-			failed = newname
-			return unix.EEXIST
-		}
-		return unix.EPERM
+		failed = newname
+		return r.parent(newname, unix.EEXIST, func(newdir int, newlast string, newslash bool) error {
+			if newslash {
+				return r.existsOr(newdir, newlast, newname, unix.ENOENT)
+			}
+			var st unix.Stat_t
+			if sys.Fstatat(newdir, newlast, &st, unix.AT_SYMLINK_NOFOLLOW) == nil {
+				return unix.EEXIST
+			}
+			failed = oldname
+			return unix.EPERM
+		})
 	}
 	err := r.parent(oldname, errDotName, func(olddir int, oldlast string, oldslash bool) error {
 		if oldslash {
@@ -504,17 +512,6 @@ func (r *root) isLink(name string) bool {
 	defer sys.Close(fd)
 	var st unix.Stat_t
 	return sys.Fstat(fd, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFLNK
-}
-
-// exists reports whether name resolves to an entry (not following a
-// final link) inside the root.
-func (r *root) exists(name string) bool {
-	fd, err := r.eng.Open(name, unix.O_PATH|unix.O_NOFOLLOW, 0)
-	if err != nil {
-		return false
-	}
-	sys.Close(fd)
-	return true
 }
 
 // existsOr is the answer to creating name, which ends in a slash and is
