@@ -31,23 +31,33 @@ type backendsEnv struct {
 
 func newBackendsEnv(tb testing.TB) *backendsEnv {
 	e := &backendsEnv{ns: ns()}
+	// The two trees are named alike but for one byte, so that their
+	// paths, and the absolute links in them, have the same length.
+	dir := e.ns.memDir(tb)
 	for i := range e.bases {
-		b, err := nest(tempDir(tb), 32)
+		var err error
+		// On the namespace thread, which alone sees a tmpfs on dir.
+		e.ns.do(func() {
+			var b string
+			if b, err = nest(fmt.Sprintf("%s/%d", dir, i), 32); err != nil {
+				return
+			}
+			e.bases[i] = b
+			if err = errors.Join(testfs.MakeEntry(b, "outside/f=SECRET"), testfs.MakeEntry(b, "outside/d/"), os.Mkdir(b+"/root", 0o755)); err != nil {
+				return
+			}
+			e.canary[i], err = snapshot(b+"/outside", true)
+		})
 		if err != nil {
-			tb.Fatal(err)
-		}
-		e.bases[i] = b
-		if err := errors.Join(testfs.MakeEntry(b, "outside/f=SECRET"), testfs.MakeEntry(b, "outside/d/"), os.Mkdir(b+"/root", 0o755)); err != nil {
-			tb.Fatal(err)
-		}
-		if e.canary[i], err = snapshot(b+"/outside", true); err != nil {
 			tb.Fatal(err)
 		}
 	}
 	tb.Cleanup(func() {
-		for _, b := range e.bases {
-			clearDir(b + "/root")
-		}
+		e.ns.do(func() {
+			for _, b := range e.bases {
+				clearDir(b + "/root")
+			}
+		})
 	})
 	return e
 }

@@ -25,7 +25,7 @@ import (
 // and looping, beside a canary tree "outside". absMark stands for the
 // tree's base directory.
 var opsTree = []string{
-	"root/f=F", "root/d/g=G", "root/d/e/h=H", "root/a/", "root/mnt/m=M", "root/mnt/d/",
+	"root/f=F", "root/d/g=G", "root/d/e/h=H", "root/a/o => ../../outside/d", "root/mnt/m=M", "root/mnt/d/",
 	"root/mnt/up => ../f", "root/mnt/out => ../../outside/f",
 	"root/in => d/g", "root/dd => d", "root/chain => in", "root/d/back => ../f",
 	"root/out => ../outside/f", "root/outd => ../outside", "root/esc => d/../../outside",
@@ -81,7 +81,9 @@ var procNames = []string{
 	"ns", "mnt", "net", "status", "..", ".", "attr", "current", "map_files", "self", "stat",
 }
 
-// Bits of the first byte of a FuzzOps or FuzzBackends input.
+// Bits of a decoded configuration: FuzzBackends reads them from its
+// input's first byte as they are; FuzzOps reads the low five from its
+// first byte and the rest from that byte's scenario (opsScenario).
 const (
 	cfgWalk       = 1 << iota // the walk backend, else openat2
 	cfgInRoot                 // InRoot, else Beneath
@@ -103,36 +105,50 @@ type opsEnv struct {
 
 func newOpsEnv(tb testing.TB) *opsEnv {
 	e := &opsEnv{ns: ns()}
+	// The tree and its twin are named alike but for one byte, so that
+	// their paths, and the absolute links in them, have the same length.
+	dir := e.ns.memDir(tb)
+	var err error
+	e.ns.do(func() { err = e.build(dir+"/1", dir+"/2") })
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		e.ns.do(func() {
+			clearDir(e.root)
+			clearDir(e.troot)
+		})
+	})
+	return e
+}
+
+// build makes the tree and its twin in dir and tdir, on the namespace
+// thread, which alone sees them when they are on a tmpfs (memDir).
+func (e *opsEnv) build(dir, tdir string) error {
 	var err error
 	// Trees live 32 levels below their temporary directory: even a
 	// broken build following chains of ".." stays inside it.
-	if e.base, err = nest(tempDir(tb), 32); err != nil {
-		tb.Fatal(err)
+	if e.base, err = nest(dir, 32); err != nil {
+		return err
 	}
-	if e.tbase, err = nest(tempDir(tb), 32); err != nil {
-		tb.Fatal(err)
+	if e.tbase, err = nest(tdir, 32); err != nil {
+		return err
 	}
 	e.root, e.troot = e.base+"/root", e.tbase+"/root"
 	for _, b := range []string{e.base, e.tbase} {
 		for _, ent := range opsTree {
 			if strings.HasPrefix(ent, "outside/") {
 				if err := testfs.MakeEntry(b, ent); err != nil {
-					tb.Fatal(err)
+					return err
 				}
 			}
 		}
 	}
 	if err := errors.Join(reset(e.base), reset(e.tbase)); err != nil {
-		tb.Fatal(err)
+		return err
 	}
-	if e.canary, err = e.outside(); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() {
-		clearDir(e.root)
-		clearDir(e.troot)
-	})
-	return e
+	e.canary, err = e.outside()
+	return err
 }
 
 // outside snapshots everything outside the root: the canary tree with
@@ -176,6 +192,11 @@ func reset(base string) error {
 			}
 		}
 	}
+	// a holds o, a link to the canary's directory d, and is made
+	// append-only where the file system and the user can (see
+	// appendOnlyLink): RemoveAll of a, the name most inputs decode to,
+	// must then not open o as a directory and empty it.
+	appendOnly(root+"/a", true)
 	return nil
 }
 
@@ -193,7 +214,7 @@ func opsSeeds() [][]byte {
 		return b
 	}
 	seq := func(cfg byte, ops ...[]byte) []byte {
-		b := []byte{cfg, byte(len(ops) - 1)}
+		b := []byte{opsFirstByte(cfg), byte(len(ops) - 1)}
 		for _, o := range ops {
 			b = append(b, o...)
 		}
@@ -243,7 +264,7 @@ func opsSeeds() [][]byte {
 	for _, cfg := range []byte{cfgProc, cfgProc | cfgWalk, cfgProc | cfgInRoot | cfgWalk} {
 		pidx := func(s string) byte { return byte(slices.Index(procNames, s)) }
 		for _, n := range [][]string{{"cwd"}, {"root"}, {"exe"}, {"fd", "0"}, {"task", strconv.Itoa(os.Getpid()), "cwd"}, {"ns", "mnt"}, {"status"}, {"..", "self"}} {
-			b := []byte{cfg, 0, byte(slices.Index(readOnlyOps, opOpen)), byte(len(n) - 1)}
+			b := []byte{opsFirstByte(cfg), 0, byte(slices.Index(readOnlyOps, opOpen)), byte(len(n) - 1)}
 			for _, c := range n {
 				b = append(b, pidx(c))
 			}
@@ -252,7 +273,7 @@ func opsSeeds() [][]byte {
 	}
 	// A swapper exchanging a directory with an outward link while the
 	// same names are opened.
-	seeds = append(seeds, append([]byte{cfgSwap | cfgWalk, 3,
+	seeds = append(seeds, append([]byte{opsFirstByte(cfgSwap | cfgWalk), 3,
 		opOpen, 1, idx(opsNames, "d"), idx(opsNames, "g"),
 		opWriteFile, 1, idx(opsNames, "d"), idx(opsNames, "x"), 0, 0,
 		opOpenFile, 1, idx(opsNames, "d"), idx(opsNames, "x"), 3, 0, 0,
@@ -261,7 +282,7 @@ func opsSeeds() [][]byte {
 	// RemoveAll of a directory the swapper keeps exchanging with an
 	// outward link: between the unlink that says EISDIR and the open of
 	// the directory, the name may be the link.
-	rm := []byte{cfgSwap, 5}
+	rm := []byte{opsFirstByte(cfgSwap), 5}
 	for range 3 {
 		rm = append(rm, opMkdir, 0, idx(opsNames, "a"), 1, opRemoveAll, 0, idx(opsNames, "a"))
 	}
@@ -322,9 +343,30 @@ type swap struct {
 	exchange bool
 }
 
+// The top three bits of a FuzzOps input's first byte are its scenario:
+// 0 to 3 the plain tree, 4 a concurrent swapper, 5 a Root on /proc/<pid>,
+// 6 the tmpfs mounts, 7 the swapper and the mounts. Half the inputs run
+// on the plain tree, where every property is checked (containment, the
+// escapes, os.Root's twin); the swapper and /proc, whose coverage varies
+// from run to run, do not crowd the corpus.
+var opsScenario = [8]byte{0, 0, 0, 0, cfgSwap, cfgProc, cfgMount, cfgSwap | cfgMount}
+
+// opsFirstByte is the first byte of a FuzzOps input whose decoded
+// configuration is cfg (before NoXDev implies the mounts).
+func opsFirstByte(cfg byte) byte {
+	const low = cfgWalk | cfgInRoot | cfgNoSymlinks | cfgNoXDev | cfgRefuse
+	for sc := range opsScenario {
+		if opsScenario[sc] == cfg&^low {
+			return cfg&low | byte(sc)<<5
+		}
+	}
+	panic(fmt.Sprintf("no FuzzOps scenario for configuration %#02x", cfg))
+}
+
 func decodeOps(data []byte, mountOK bool) opsConfig {
 	in := &input{b: data}
-	c := opsConfig{cfg: in.byte()}
+	first := in.byte()
+	c := opsConfig{cfg: first&0x1f | opsScenario[first>>5]}
 	if c.cfg&cfgNoXDev != 0 {
 		// NoXDev is always tried on a tree holding a mount (where one
 		// can be made): without one there is nothing to cross.
@@ -639,13 +681,28 @@ func appendOnlyLink(dir, name, target string) error {
 	if err := os.Symlink(target, dir+"/"+name); err != nil {
 		return err
 	}
-	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	return appendOnly(dir, true)
+}
+
+// appendOnly sets or clears dir's append-only flag (FS_APPEND_FL), which
+// needs CAP_LINUX_IMMUTABLE and a file system that has it.
+func appendOnly(dir string, on bool) error {
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return err
 	}
 	defer unix.Close(fd)
+	flags, err := unix.IoctlGetInt(fd, unix.FS_IOC_GETFLAGS)
+	if err != nil {
+		return err
+	}
 	// 0x20: FS_APPEND_FL from <linux/fs.h>, which x/sys does not name.
-	return unix.IoctlSetPointerInt(fd, unix.FS_IOC_SETFLAGS, 0x20)
+	if on {
+		flags |= 0x20
+	} else {
+		flags &^= 0x20
+	}
+	return unix.IoctlSetPointerInt(fd, unix.FS_IOC_SETFLAGS, flags)
 }
 
 // snapshotMounts snapshots the mounts below root, times included.
