@@ -592,8 +592,11 @@ func TestOpsSemantics(t *testing.T) {
 		if err := r.RemoveAll("nothing/here"); err != nil {
 			t.Errorf("RemoveAll of a missing name = %v, want nil", err)
 		}
-		if err := r.RemoveAll("."); !errors.Is(err, syscall.EINVAL) {
-			t.Errorf("RemoveAll(.) = %v, want EINVAL", err)
+		for _, name := range []string{".", "nothing/.", "nothing/./"} {
+			// Refused whether or not it exists, as os.RemoveAll does.
+			if err := r.RemoveAll(name); !errors.Is(err, syscall.EINVAL) {
+				t.Errorf("RemoveAll(%q) = %v, want EINVAL", name, err)
+			}
 		}
 		opsUnchanged(t, out, before)
 	})
