@@ -30,43 +30,58 @@ func FuzzCheck(f *testing.F) {
 		f.Add(s)
 	}
 	// 32 levels down, so that links with ".." never lead out of the
-	// temporary directory.
-	base, err := nest(tempDir(f), 32)
+	// temporary directory; on a tmpfs seen only from the namespace
+	// thread, where every input runs (memDir).
+	ns := ns()
+	dir := ns.memDir(f)
+	var base string
+	var err error
+	ns.do(func() { base, err = nest(dir, 32) })
 	if err != nil {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		c := decodeCheck(data)
-		defer clearDir(base)
-		if err := c.build(base); err != nil {
+		var err error
+		ns.do(func() { err = checkOne(base, decodeCheck(data)) })
+		if err != nil {
 			t.Fatal(err)
 		}
-		path := base + c.path
-		fds := countFDs()
-		rep, err := securepath.Check(path, c.policy)
-		if n := countFDs(); n != fds {
-			t.Fatalf("%v: %d descriptors open before Check, %d after", c, fds, n)
-		}
-		want, werr := fio15(path, c.policy)
-		if g, w := class(err), class(werr); g != w {
-			t.Fatalf("%v: Check(%q) error %v (%s), the model %v (%s)", c, path, err, g, werr, w)
-		}
-		if err != nil {
-			return
-		}
-		var got []string
-		for _, e := range rep.Entries {
-			got = append(got, fmt.Sprintf("%s %v", e.Path, e.Verdict))
-		}
-		if !slices.Equal(got, want) {
-			t.Fatalf("%v: Check(%q):\n\t%s\nthe model:\n\t%s\nreport:\n%s", c, path,
-				strings.Join(got, "\n\t"), strings.Join(want, "\n\t"), rep)
-		}
-		secure := !slices.ContainsFunc(want, func(s string) bool { return strings.HasSuffix(s, " insecure") })
-		if (rep.Err() == nil) != secure {
-			t.Fatalf("%v: Check(%q).Err() = %v, but the model says secure=%v", c, path, rep.Err(), secure)
-		}
 	})
+}
+
+// checkOne is one FuzzCheck input: the tree built in base, Check against
+// the model.
+func checkOne(base string, c checkCase) error {
+	defer clearDir(base)
+	if err := c.build(base); err != nil {
+		return err
+	}
+	path := base + c.path
+	fds := countFDs()
+	rep, err := securepath.Check(path, c.policy)
+	if n := countFDs(); n != fds {
+		return fmt.Errorf("%v: %d descriptors open before Check, %d after", c, fds, n)
+	}
+	want, werr := fio15(path, c.policy)
+	if g, w := class(err), class(werr); g != w {
+		return fmt.Errorf("%v: Check(%q) error %v (%s), the model %v (%s)", c, path, err, g, werr, w)
+	}
+	if err != nil {
+		return nil
+	}
+	var got []string
+	for _, e := range rep.Entries {
+		got = append(got, fmt.Sprintf("%s %v", e.Path, e.Verdict))
+	}
+	if !slices.Equal(got, want) {
+		return fmt.Errorf("%v: Check(%q):\n\t%s\nthe model:\n\t%s\nreport:\n%s", c, path,
+			strings.Join(got, "\n\t"), strings.Join(want, "\n\t"), rep)
+	}
+	secure := !slices.ContainsFunc(want, func(s string) bool { return strings.HasSuffix(s, " insecure") })
+	if (rep.Err() == nil) != secure {
+		return fmt.Errorf("%v: Check(%q).Err() = %v, but the model says secure=%v", c, path, rep.Err(), secure)
+	}
+	return nil
 }
 
 // fio15 judges the directory path on its own terms: it walks the path

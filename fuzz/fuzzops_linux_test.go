@@ -57,7 +57,7 @@ var (
 		"m", "back", "l1",
 	}
 	opsTargets = []string{"a", "d", "f", "g", "x", "y", "in", "out", "dang", "loop", "self", "outside", "..", "..", ".", "mnt", "m", "e"}
-	opsSwap    = []string{"d", "dd", "out", "outd", "in", "dang", "dangout", "f", "abs", "absd", "a", "x", "self", "esc", "mnt"}
+	opsSwap    = []string{"d", "dd", "out", "outd", "in", "dang", "dangout", "f", "abs", "absd", "a", "x", "self", "esc", "mnt", "y"}
 )
 
 // absPool holds first components of absolute symlink targets ("/d/...")
@@ -410,7 +410,8 @@ func decodeOps(data []byte, mountOK bool) opsConfig {
 	return c
 }
 
-// swapper exchanges (or renames) entries of the root, from its own fd,
+// swapper exchanges entries of the root, or renames one to a new name
+// and back (the new name flickers), from its own fd,
 // concurrently with the operations: at most the number of turns the
 // input says, and no more once wait is called.
 type swapper struct {
@@ -433,8 +434,11 @@ func startSwapper(root string, c opsConfig) (*swapper, error) {
 			for _, sw := range c.swaps {
 				if sw.exchange {
 					unix.Renameat2(fd, sw.a, fd, sw.b, unix.RENAME_EXCHANGE)
-				} else {
-					unix.Renameat2(fd, sw.a, fd, sw.b, unix.RENAME_NOREPLACE)
+				} else if unix.Renameat2(fd, sw.a, fd, sw.b, unix.RENAME_NOREPLACE) == nil {
+					// b is a for a moment and gone again: a link
+					// that appears between an operation's lookup of
+					// a missing name and its create there.
+					unix.Renameat2(fd, sw.b, fd, sw.a, unix.RENAME_NOREPLACE)
 				}
 			}
 			if i == 0 {
@@ -605,7 +609,7 @@ func (e *opsEnv) run(data []byte) (err error) {
 		if err == nil && twin {
 			err = e.compareTwin(osr, o, &got, why)
 			if errors.Is(err, errDiverged) {
-				log = append(log, "(os.Root follows at most 8 links: the twin is no longer compared)")
+				log = append(log, "(a named difference changed one tree only: the twin is no longer compared)")
 				twin, err = false, nil
 			}
 		}
@@ -802,6 +806,8 @@ func (e *opsEnv) checkResult(r *confine.Root, o op, got *result, proc bool, sw *
 	return nil
 }
 
+// errDiverged says that o fell under a difference with os.Root that
+// leaves the two trees different: the twin is no longer compared.
 var errDiverged = errors.New("the twin diverged")
 
 // knownDifference names the difference with os.Root that o falls under on
@@ -831,6 +837,13 @@ func knownDifference(troot string, o op) string {
 		if n == "." || strings.HasSuffix(n, "/.") {
 			return "fail"
 		}
+	case opMkdirAll:
+		// Through a dangling link inside: os.Root makes the link's
+		// target, pathguard says EEXIST as os.MkdirAll does
+		// (docs/comparison.md).
+		if crossesDangling(troot, o.name) {
+			return "dangling"
+		}
 	case opRemove:
 		// Remove of "link/": os.Root removes the link's target.
 		if isLinkSlash(o.name) {
@@ -849,6 +862,43 @@ func knownDifference(troot string, o op) string {
 		}
 	}
 	return ""
+}
+
+// crossesDangling reports whether name, looked up by name in the tree at
+// troot, meets a symlink whose target, inside troot, does not exist.
+func crossesDangling(troot, name string) bool {
+	cur := troot
+	for _, c := range strings.Split(name, "/") {
+		switch c {
+		case "", ".":
+			continue
+		case "..":
+			if cur == troot {
+				return false
+			}
+			cur = filepath.Dir(cur)
+			continue
+		}
+		p := filepath.Join(cur, c)
+		fi, err := os.Lstat(p)
+		if err != nil {
+			return false
+		}
+		if fi.Mode().Type() != fs.ModeSymlink {
+			cur = p
+			continue
+		}
+		real, err := filepath.EvalSymlinks(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			tgt, err := os.Readlink(p)
+			return err == nil && !filepath.IsAbs(tgt) && strings.HasPrefix(filepath.Join(cur, tgt), troot+"/")
+		}
+		if err != nil || !strings.HasPrefix(real, troot+"/") {
+			return false
+		}
+		cur = real
+	}
+	return false
 }
 
 // compareTwin runs o on os.Root and compares with what the Root gave.
@@ -870,6 +920,9 @@ func (e *opsEnv) compareTwin(osr *os.Root, o op, got *result, why string) error 
 	}
 	if w == syscall.ELOOP.Error() && g != w {
 		return errDiverged // os.Root's limit of 8 links
+	}
+	if why == "dangling" && g == syscall.EEXIST.Error() && w == "ok" {
+		return errDiverged // os.Root made the dangling link's target
 	}
 	if g == syscall.EISDIR.Error() && w == syscall.ENOENT.Error() && o.code == opOpenFile && o.flag&os.O_CREATE != 0 {
 		return nil // O_CREATE through a dangling link to "new/": the kernel says EISDIR

@@ -40,31 +40,43 @@ var secretUmasks = []int{0o022, 0o077, 0, 0o027}
 
 // secretEnv is what FuzzSecret keeps across iterations.
 type secretEnv struct {
+	ns         *nsThread
 	base, root string
 	canary     map[string]string
 }
 
 func newSecretEnv(tb testing.TB) *secretEnv {
-	base, err := nest(tempDir(tb), 32)
+	e := &secretEnv{ns: ns()}
+	dir := e.ns.memDir(tb)
+	var err error
+	// On the namespace thread, which alone sees a tmpfs on dir; every
+	// input runs there too.
+	e.ns.do(func() { err = e.build(dir) })
 	if err != nil {
 		tb.Fatal(err)
 	}
-	e := &secretEnv{base: base, root: base + "/root"}
+	tb.Cleanup(func() { e.ns.do(func() { clearDir(e.root) }) })
+	return e
+}
+
+func (e *secretEnv) build(dir string) error {
+	base, err := nest(dir, 32)
+	if err != nil {
+		return err
+	}
+	e.base, e.root = base, base+"/root"
 	for _, ent := range secretTree {
 		if strings.HasPrefix(ent, "outside/") {
 			if err := testfs.MakeEntry(base, ent); err != nil {
-				tb.Fatal(err)
+				return err
 			}
 		}
 	}
 	if err := e.reset(); err != nil {
-		tb.Fatal(err)
+		return err
 	}
-	if e.canary, err = e.outside(); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { clearDir(e.root) })
-	return e
+	e.canary, err = e.outside()
+	return err
 }
 
 func (e *secretEnv) outside() (map[string]string, error) {
@@ -212,7 +224,9 @@ func FuzzSecret(f *testing.F) {
 	e := newSecretEnv(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c := decodeSecret(data)
-		if err := e.run(c); err != nil {
+		var err error
+		e.ns.do(func() { err = e.run(c) })
+		if err != nil {
 			t.Fatalf("%v: %v", c, err)
 		}
 	})
