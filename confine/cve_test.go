@@ -9,8 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -31,38 +29,11 @@ import (
 // cveRaceTime bounds each race, per mode and backend.
 const cveRaceTime = 300 * time.Millisecond
 
-// cveExchange swaps dir/a and dir/b atomically, over and over, until the
-// returned stop is called; stop reports how many swaps were made.
-func cveExchange(t testing.TB, dir, a, b string) (stop func() int) {
-	t.Helper()
-	pa, pb := filepath.Join(dir, a), filepath.Join(dir, b)
-	if err := unix.Renameat2(unix.AT_FDCWD, pa, unix.AT_FDCWD, pb, unix.RENAME_EXCHANGE); err != nil {
-		t.Skipf("renameat2(RENAME_EXCHANGE): %v", err)
-	}
-	var done atomic.Bool
-	var n atomic.Int64
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for !done.Load() {
-			if unix.Renameat2(unix.AT_FDCWD, pa, unix.AT_FDCWD, pb, unix.RENAME_EXCHANGE) == nil {
-				n.Add(1)
-			}
-		}
-	}()
-	return func() int {
-		done.Store(true)
-		wg.Wait()
-		return int(n.Load())
-	}
-}
-
 // cveRace calls f repeatedly for cveRaceTime while dir/a and dir/b are
 // exchanged; f returns false to stop early (a failure was recorded).
 func cveRace(t *testing.T, dir, a, b string, f func() bool) {
 	t.Helper()
-	stop := cveExchange(t, dir, a, b)
+	x := testfs.Exchange(t, filepath.Join(dir, a), filepath.Join(dir, b))
 	deadline := time.Now().Add(cveRaceTime)
 	calls := 0
 	for time.Now().Before(deadline) {
@@ -71,7 +42,7 @@ func cveRace(t *testing.T, dir, a, b string, f func() bool) {
 			break
 		}
 	}
-	if swaps := stop(); swaps == 0 {
+	if swaps := x.Stop(); swaps == 0 {
 		t.Errorf("the race never ran: %d calls, no exchange", calls)
 	}
 }

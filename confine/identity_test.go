@@ -10,8 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -269,22 +267,10 @@ func TestOpenIDRace(t *testing.T) {
 		rootDir := filepath.Join(base, "root")
 		r := opsOpen(t, rootDir, c)
 		id := idMust(t, r, "d/f")
-		var done atomic.Bool
-		var swaps atomic.Int64
-		var wg sync.WaitGroup
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			a, b := filepath.Join(rootDir, "d"), filepath.Join(rootDir, "swap")
-			for !done.Load() {
-				if unix.Renameat2(unix.AT_FDCWD, a, unix.AT_FDCWD, b, unix.RENAME_EXCHANGE) == nil {
-					swaps.Add(1)
-				}
-			}
-		}()
+		swap := testfs.Exchange(t, filepath.Join(rootDir, "d"), filepath.Join(rootDir, "swap"))
 		var served, refused int
 		deadline := time.Now().Add(60 * time.Second)
-		for (served < 50 || refused < 50 || swaps.Load() < 100) && time.Now().Before(deadline) {
+		for (served < 50 || refused < 50 || swap.Swaps() < 100) && time.Now().Before(deadline) {
 			got, err := idRead(r, id)
 			switch {
 			case err == nil && got == "inside":
@@ -298,10 +284,9 @@ func TestOpenIDRace(t *testing.T) {
 				t.Fatalf("OpenID during the exchange read the outside file")
 			}
 		}
-		done.Store(true)
-		wg.Wait()
+		swaps := swap.Stop()
 		if served < 50 || refused < 50 {
-			t.Errorf("race not exercised: %d served, %d refused, %d swaps", served, refused, swaps.Load())
+			t.Errorf("race not exercised: %d served, %d refused, %d swaps", served, refused, swaps)
 		}
 	})
 }

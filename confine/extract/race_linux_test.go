@@ -8,14 +8,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
-	"sync/atomic"
 	"testing"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/pathguard/pathguard/confine"
 	"github.com/pathguard/pathguard/confine/extract"
+	"github.com/pathguard/pathguard/internal/testfs"
 )
 
 // raceRefusals is how many entries a racing link must have made the
@@ -39,21 +38,7 @@ func TestRacedLink(t *testing.T) {
 			w := newWorld(t, "a/", "l => {out}")
 			r := w.open(t, b)
 			pa, pl := filepath.Join(w.dir, "a"), filepath.Join(w.dir, "l")
-			if err := unix.Renameat2(unix.AT_FDCWD, pa, unix.AT_FDCWD, pl, unix.RENAME_EXCHANGE); err != nil {
-				t.Skipf("renameat2(RENAME_EXCHANGE): %v", err)
-			}
-			var done atomic.Bool
-			var swaps atomic.Int64
-			var wg sync.WaitGroup
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for !done.Load() {
-					if unix.Renameat2(unix.AT_FDCWD, pa, unix.AT_FDCWD, pl, unix.RENAME_EXCHANGE) == nil {
-						swaps.Add(1)
-					}
-				}
-			}()
+			swap := testfs.Exchange(t, pa, pl)
 			refused, written, rounds := 0, 0, 0
 			for ; rounds < raceRounds && (refused < raceRefusals || written < raceWrites); rounds++ {
 				var ents []ent
@@ -81,9 +66,7 @@ func TestRacedLink(t *testing.T) {
 					t.Fatalf("round %d: outside the root changed", rounds)
 				}
 			}
-			done.Store(true)
-			wg.Wait()
-			t.Logf("%d rounds, %d swaps, %d entries written, %d refused", rounds, swaps.Load(), written, refused)
+			t.Logf("%d rounds, %d swaps, %d entries written, %d refused", rounds, swap.Stop(), written, refused)
 			if refused < raceRefusals || written < raceWrites {
 				t.Errorf("the race did not happen: %d written, %d refused after %d rounds", written, refused, rounds)
 			}

@@ -9,8 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -140,24 +138,10 @@ func TestSwapDuringRequests(t *testing.T) {
 	before := testfs.Snapshot(t, outside)
 	a := &attacker{t, start(t, "-dir", root, "-upload"), &http.Client{Timeout: 10 * time.Second}}
 
-	var stop atomic.Bool
-	var swaps atomic.Int64
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	defer stop.Store(true)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		x, y := filepath.Join(root, "up"), filepath.Join(root, "swaplink")
-		for !stop.Load() {
-			if unix.Renameat2(unix.AT_FDCWD, x, unix.AT_FDCWD, y, unix.RENAME_EXCHANGE) == nil {
-				swaps.Add(1)
-			}
-		}
-	}()
+	swap := testfs.Exchange(t, filepath.Join(root, "up"), filepath.Join(root, "swaplink"))
 	var served, refused int
 	deadline := time.Now().Add(60 * time.Second)
-	for (served < 100 || refused < 100 || swaps.Load() < 1000) && time.Now().Before(deadline) {
+	for (served < 100 || refused < 100 || swap.Swaps() < 1000) && time.Now().Before(deadline) {
 		for _, raw := range []string{"/up/f", "/swaplink/f"} {
 			code, body := a.do("GET", raw, "")
 			if strings.Contains(body, secret) {
@@ -177,9 +161,9 @@ func TestSwapDuringRequests(t *testing.T) {
 			}
 		}
 	}
-	stop.Store(true)
+	swaps := swap.Stop()
 	if served < 100 || refused < 100 {
-		t.Errorf("race not exercised: %d served, %d refused, %d swaps", served, refused, swaps.Load())
+		t.Errorf("race not exercised: %d served, %d refused, %d swaps", served, refused, swaps)
 	}
 	if diff := cmp.Diff(before, testfs.Snapshot(t, outside)); diff != "" {
 		t.Errorf("outside changed: %s", diff)

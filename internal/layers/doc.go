@@ -4,7 +4,9 @@
 // ending in "/" (examples/) stands for each directory below it, and those
 // may not import each other. fuzz and internal/layers hold only tests, and
 // internal/testfs may be imported by _test.go files only; _test.go files
-// are otherwise exempt. A directory holding Go files that the list does
+// are otherwise exempt. A second test keeps every call of x/sys/unix and
+// syscall functions in internal/sys, _test.go files and internal/testfs
+// (test code) excepted. A directory holding Go files that the list does
 // not place fails the test too, so a new package must be given its place
 // in docs/design.md first.
 //

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -28,7 +29,8 @@ var pureHelpers = map[string]bool{
 const syscallHome = "internal/sys"
 
 // syscallCalls reads every non-test .go file of the module tree fsys
-// outside internal/sys (skipping what check skips) and returns one line
+// outside internal/sys and the test helpers (skipping what check skips)
+// and returns one line
 // per call of a function of x/sys/unix or syscall other than the pure
 // helpers: every system call goes through internal/sys, where the EINTR
 // rule and O_CLOEXEC live. Types and constants of those packages may be
@@ -48,7 +50,9 @@ func syscallCalls(fsys fs.FS) ([]string, error) {
 			if _, err := fs.Stat(fsys, path.Join(name, "go.mod")); err == nil && name != "." {
 				return fs.SkipDir
 			}
-			if name == syscallHome {
+			if name == syscallHome || slices.Contains(testHelpers, name) {
+				// The test helpers are test code, importable from
+				// _test.go files only: exempt as those are.
 				return fs.SkipDir
 			}
 			return nil
@@ -128,6 +132,7 @@ func TestSyscallCallsCheck(t *testing.T) {
 		"cmd/x/testdata/a.go":   `package a; import "syscall"; func T() { syscall.Getpid() }`,
 		"tools/go.mod":          "module example.com/tools\n",
 		"tools/t.go":            `package tools; import "syscall"; func T() { syscall.Getpid() }`,
+		"internal/testfs/x.go":  `package testfs; import "golang.org/x/sys/unix"; func X() { unix.Renameat2(0, "", 0, "", 0) }`,
 	}
 	for _, tc := range []struct {
 		name string
