@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"syscall"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // mountNSEnv names, in the environment of a child test binary, the test
@@ -17,12 +19,16 @@ const mountNSEnv = "PATHGUARD_MOUNTNS_TEST"
 // over anything without touching the machine. Called in the test itself,
 // it starts that child (skipping the test when not root), logs its output,
 // fails the test if the child failed, and returns false; in the child it
-// returns true, and the caller goes on with the mounts. The child still
-// shares mount propagation with the parent namespace: make "/" private
-// (MS_REC|MS_PRIVATE) before mounting anything.
+// returns true, and the caller goes on with the mounts. In the child "/"
+// is first made private (MS_REC|MS_PRIVATE), so that no mount made there
+// propagates back to the parent namespace; where that fails the test is
+// skipped.
 func InMountNamespace(t *testing.T) bool {
 	t.Helper()
 	if os.Getenv(mountNSEnv) == t.Name() {
+		if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+			t.Skipf("cannot make / private: %v", err)
+		}
 		return true
 	}
 	if os.Geteuid() != 0 {
