@@ -278,15 +278,24 @@ func opsSeeds() [][]byte {
 		opWriteFile, 1, idx(opsNames, "d"), idx(opsNames, "x"), 0, 0,
 		opOpenFile, 1, idx(opsNames, "d"), idx(opsNames, "x"), 3, 0, 0,
 		opRemoveAll, 1, idx(opsNames, "d"), idx(opsNames, "e")},
-		64, 0, byte(slices.Index(opsSwap, "d")), byte(slices.Index(opsSwap, "outd")), 0))
+		64, 0, byte(slices.Index(opsSwap, "d")), 0, byte(slices.Index(opsSwap, "outd"))))
 	// RemoveAll of a directory the swapper keeps exchanging with an
 	// outward link: between the unlink that says EISDIR and the open of
 	// the directory, the name may be the link.
 	rm := []byte{opsFirstByte(cfgSwap), 5}
 	for range 3 {
-		rm = append(rm, opMkdir, 0, idx(opsNames, "a"), 1, opRemoveAll, 0, idx(opsNames, "a"))
+		rm = append(rm, opMkdir, 0, idx(opsNames, "x"), 1, opRemoveAll, 0, idx(opsNames, "x"))
 	}
-	seeds = append(seeds, append(rm, 255, 0, byte(slices.Index(opsSwap, "a")), byte(slices.Index(opsSwap, "outd")), 0))
+	seeds = append(seeds, append(rm, 255, 0, byte(slices.Index(opsSwap, "x")), 0, byte(slices.Index(opsSwap, "outd"))))
+	// Creates of a missing name that the swapper makes an outward link
+	// for a moment, over and over: under NoXDev the walk looks the name
+	// up, finds nothing, then creates it, and the link may come in
+	// between.
+	cr := []byte{opsFirstByte(cfgSwap | cfgNoXDev | cfgWalk), 5}
+	for range 6 {
+		cr = append(cr, opOpenFile, 0, idx(opsNames, "x"), 2, 0, 0)
+	}
+	seeds = append(seeds, append(cr, 255, 0, byte(slices.Index(opsSwap, "out")), 1, byte(slices.Index(opsSwap, "x"))))
 	return seeds
 }
 
@@ -392,9 +401,31 @@ func decodeOps(data []byte, mountOK bool) opsConfig {
 	}
 	if c.cfg&cfgSwap != 0 {
 		c.turns = (1 + int(in.byte())) * 16
+		// The other name of a swap is one of opsSwap or, with bit 1 of
+		// its mode byte, an entry of the root the operations name
+		// themselves (the first component of a name): a race lands
+		// where a lookup goes.
+		var named []string
+		for _, o := range c.ops {
+			for _, n := range []string{o.name, o.arg} {
+				if o.code == opSymlink && n == o.arg {
+					continue // a target, not a name
+				}
+				first, _, _ := strings.Cut(strings.TrimLeft(n, "/"), "/")
+				if first != "" && first != "." && first != ".." && !slices.Contains(named, first) {
+					named = append(named, first)
+				}
+			}
+		}
 		for n := 1 + int(in.byte())%3; len(c.swaps) < n; {
-			s := swap{a: in.pick(opsSwap), b: in.pick(opsSwap)}
-			s.exchange = in.byte()%2 == 0
+			s := swap{a: in.pick(opsSwap)}
+			mode := in.byte()
+			s.exchange = mode%2 == 0
+			if mode&2 != 0 && named != nil {
+				s.b = in.pick(named)
+			} else {
+				s.b = in.pick(opsSwap)
+			}
 			c.swaps = append(c.swaps, s)
 		}
 		if c.cfg&cfgMount != 0 {
