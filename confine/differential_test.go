@@ -46,7 +46,7 @@ import (
 var diffNames = []string{
 	"a", "b", "c", "a/b", "a/c", "b/a", "a/b/c", "l", "m", "a/l",
 	"a/", "b/", "l/", "a/l/", "l/b", "m/c", "..", "../x", "a/../b", "a/../../x",
-	".", "a/.", "./c", "x", "l/../c",
+	".", "a/.", "./", "a/../", "./c", "x", "l/../c",
 }
 
 var diffTargets = []string{

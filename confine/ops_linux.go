@@ -395,6 +395,11 @@ func (r *root) rename(oldname, newname string) error {
 			if err := sys.Fstatat(olddir, oldlast, &ost, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 				return err
 			}
+			// "./" asks for a directory, as "x/" does, before the
+			// existing directory is looked at.
+			if strings.HasSuffix(newname, "/") && ost.Mode&unix.S_IFMT != unix.S_IFDIR {
+				return unix.ENOTDIR
+			}
 			fd, err := r.eng.Open(newname, unix.O_PATH|unix.O_DIRECTORY, 0)
 			if err != nil {
 				return err
@@ -413,11 +418,18 @@ func (r *root) rename(oldname, newname string) error {
 		// oldname is "." or ".." (inside): a directory that cannot be
 		// moved. As os.Root, newname is resolved before saying so.
 		failed = newname
-		err = r.parent(newname, errDotName, func(newdir int, newlast string, _ bool) error {
-			// As os.Root: an existing other directory at newname is
-			// EEXIST; the kernel says EBUSY to the rest.
+		err = r.parent(newname, errDotName, func(newdir int, newlast string, newslash bool) error {
+			// As os.Root: "file/" is ENOTDIR, an existing other
+			// directory at newname is EEXIST; the kernel says EBUSY to
+			// the rest.
 			var nst, ost unix.Stat_t
-			if sys.Fstatat(newdir, newlast, &nst, unix.AT_SYMLINK_NOFOLLOW) != nil || nst.Mode&unix.S_IFMT != unix.S_IFDIR {
+			if sys.Fstatat(newdir, newlast, &nst, unix.AT_SYMLINK_NOFOLLOW) != nil {
+				return errDotName
+			}
+			if newslash && nst.Mode&unix.S_IFMT != unix.S_IFDIR && nst.Mode&unix.S_IFMT != unix.S_IFLNK {
+				return unix.ENOTDIR
+			}
+			if nst.Mode&unix.S_IFMT != unix.S_IFDIR {
 				return errDotName
 			}
 			fd, err := r.eng.Open(oldname, unix.O_PATH|unix.O_DIRECTORY, 0)
