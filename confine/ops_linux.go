@@ -496,20 +496,36 @@ func (r *root) link(oldname, newname string) error {
 			sys.Close(fd)
 			return dirErr()
 		}
-		// linkat(2) looks the old name up first: a missing source is
-		// ENOENT whatever the new name is.
-		var st unix.Stat_t
-		if err := sys.Fstatat(olddir, oldlast, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-			return err
+		// As os.Root: the new name's parent is resolved before the old
+		// entry is looked at, so a missing old name is ENOENT only once
+		// the new name's path has answered (linkat's own answer).
+		// An existing new name ("." or "..", or a directory named
+		// "x/") is EEXIST once the old entry is known to exist.
+		exists := func() error {
+			var st unix.Stat_t
+			if err := sys.Fstatat(olddir, oldlast, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+				failed = oldname
+				return err
+			}
+			return unix.EEXIST
 		}
 		failed = newname
-		return r.parent(newname, unix.EEXIST, func(newdir int, newlast string, newslash bool) error {
+		err := r.parent(newname, errDotName, func(newdir int, newlast string, newslash bool) error {
 			if newslash {
-				return r.existsOr(newdir, newlast, newname, unix.ENOENT)
+				// "x/" missing or not a directory is the new name's
+				// own error.
+				if err := r.existsOr(newdir, newlast, newname, unix.ENOENT); err != unix.EEXIST {
+					return err
+				}
+				return exists()
 			}
 			failed = oldname
 			return sys.Linkat(olddir, oldlast, newdir, newlast, 0)
 		})
+		if err == errDotName {
+			return exists()
+		}
+		return err
 	})
 	if err == errDotName {
 		// oldname is "." or "..": the root or a directory in it.

@@ -50,6 +50,15 @@ func TestOSRootErrnoParity(t *testing.T) {
 		{"Link(missing, dir/)", func(r mkdirLinker) error {
 			return r.Link("missing", "dir/")
 		}, fs.ErrNotExist, "the source is looked up first"},
+		{"Link(missing, file/x)", func(r mkdirLinker) error {
+			return r.Link("missing", "file/x")
+		}, syscall.ENOTDIR, "the new name's parent is resolved before the source's last component"},
+		{"Link(missing, nodir/x)", func(r mkdirLinker) error {
+			return r.Link("missing", "nodir/x")
+		}, fs.ErrNotExist, "the new name's missing parent"},
+		{"Link(missing, file/)", func(r mkdirLinker) error {
+			return r.Link("missing", "file/")
+		}, syscall.ENOTDIR, "a file with a slash is the new name's error"},
 		{"Link(dir/, target)", func(r mkdirLinker) error {
 			return r.Link("dir/", "target")
 		}, fs.ErrExist, "an existing new name comes before EPERM for a directory"},

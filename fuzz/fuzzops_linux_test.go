@@ -943,12 +943,6 @@ func (e *opsEnv) compareTwin(osr *os.Root, o op, got *result, why string) error 
 	if why == "fail" && g != "ok" && w != "ok" {
 		return nil
 	}
-	if (o.code == opLink || o.code == opRename) && g != "ok" && w != "ok" && (g == "escape" || w == "escape") {
-		// Both names bad: confine reports the old name's error first,
-		// as linkat(2) and renameat(2) look it up first; os.Root
-		// resolves both parents before it looks at the old name.
-		return nil
-	}
 	if w == syscall.ELOOP.Error() && g != w {
 		return errDiverged // os.Root's limit of 8 links
 	}
