@@ -254,10 +254,11 @@ func (r *root) removeAll(name string) error {
 	}
 	err := r.withParent("RemoveAll", trimmed, unix.EINVAL, r.removeAllAt)
 	if errors.Is(err, fs.ErrNotExist) {
-		if trimmed == "." || strings.HasSuffix(trimmed, "/.") {
-			// "missing/.": what leads to it is looked up first (an
-			// escape is reported as one), but a name ending in "." is
-			// refused whether or not it exists, as os.RemoveAll does.
+		if endsInDot(trimmed) {
+			// "missing/." or "missing/..": what leads to it is looked
+			// up first (an escape is reported as one), but a name
+			// ending in "." or ".." is refused whether or not it
+			// exists.
 			return &fs.PathError{Op: "RemoveAll", Path: name, Err: unix.EINVAL}
 		}
 		return nil

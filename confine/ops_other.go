@@ -3,6 +3,7 @@
 package confine
 
 import (
+	"errors"
 	"io/fs"
 	"os"
 	"strings"
@@ -47,7 +48,18 @@ func (r *root) remove(name string) error {
 	return fromOS(r.os.Remove(name))
 }
 
-func (r *root) removeAll(name string) error { return fromOS(r.os.RemoveAll(name)) }
+func (r *root) removeAll(name string) error {
+	if endsInDot(name) {
+		// os.Root empties the directory "d/.." leads to before it says
+		// EINVAL. What leads there is looked up first, so an escape is
+		// still reported as one.
+		if _, err := r.os.Lstat(strings.TrimRight(name, "/")); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fromOS(err)
+		}
+		return &fs.PathError{Op: "RemoveAll", Path: name, Err: syscall.EINVAL}
+	}
+	return fromOS(r.os.RemoveAll(name))
+}
 
 func (r *root) rename(oldname, newname string) error {
 	if err := r.lstatSlash("renameat", oldname); err != nil {

@@ -592,11 +592,16 @@ func TestOpsSemantics(t *testing.T) {
 		if err := r.RemoveAll("nothing/here"); err != nil {
 			t.Errorf("RemoveAll of a missing name = %v, want nil", err)
 		}
-		for _, name := range []string{".", "nothing/.", "nothing/./"} {
-			// Refused whether or not it exists, as os.RemoveAll does.
+		for _, name := range []string{".", "nothing/.", "nothing/./", "nothing/..", "a/..", "a/../"} {
+			// Refused whether or not it exists, as os.RemoveAll does,
+			// and before anything is removed: os.Root empties the root
+			// for "a/.." before it says EINVAL.
 			if err := r.RemoveAll(name); !errors.Is(err, syscall.EINVAL) {
 				t.Errorf("RemoveAll(%q) = %v, want EINVAL", name, err)
 			}
+		}
+		if _, err := os.Lstat(at("a/f")); err != nil {
+			t.Errorf("RemoveAll of names ending in a dot removed a/f: %v", err)
 		}
 		opsUnchanged(t, out, before)
 	})

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"syscall"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -184,6 +185,34 @@ func TestPortableEscapes(t *testing.T) {
 	}
 	if data, err := os.ReadFile(filepath.Join(base, "secret")); err != nil || string(data) != "secret" {
 		t.Errorf("the file outside the root changed: %q, %v", data, err)
+	}
+}
+
+// TestPortableRemoveAllDots: a name ending in "." or ".." is refused
+// before anything is removed (os.Root empties the root for "a/..").
+func TestPortableRemoveAllDots(t *testing.T) {
+	base := portableTree(t)
+	dir := filepath.Join(base, "root")
+	r, err := confine.OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if err := r.MkdirAll("a/b", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"a/..", "a/../", "a/b/..", "missing/..", ".", "a/."} {
+		if err := r.RemoveAll(name); !errors.Is(err, syscall.EINVAL) {
+			t.Errorf("RemoveAll(%q) = %v, want EINVAL", name, err)
+		}
+	}
+	for _, name := range []string{"f", "a/b"} {
+		if _, err := os.Lstat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("RemoveAll of names ending in a dot removed %s: %v", name, err)
+		}
+	}
+	if err := r.RemoveAll("../.."); !errors.Is(err, confine.ErrEscape) {
+		t.Errorf("RemoveAll(../..) = %v, want ErrEscape", err)
 	}
 }
 

@@ -3,6 +3,7 @@ package confine
 import (
 	"io/fs"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/pathguard/pathguard/internal/resolve"
@@ -276,8 +277,10 @@ func (r *Root) Remove(name string) error { return withOp("removeat", r.r.remove(
 // contains. It never follows a link: a link is removed itself, and the
 // directories below name are opened one component at a time with
 // O_NOFOLLOW on held fds, so a directory swapped for a link mid-way is not
-// entered. Like os.RemoveAll it returns nil if name does not exist, and
-// refuses a name ending in "." or "..".
+// entered. Like os.RemoveAll it returns nil if name does not exist. A
+// name ending in "." or ".." is refused (EINVAL) before anything is
+// removed, whether or not it exists; os.Root empties the directory
+// "d/.." leads to before it fails.
 //
 // If there is an error, it will be of type *fs.PathError.
 func (r *Root) RemoveAll(name string) error { return withOp("RemoveAll", r.r.removeAll(name)) }
@@ -446,4 +449,12 @@ func linkError(op, oldname, newname string, err error) error {
 		err = e.Err
 	}
 	return &os.LinkError{Op: op, Old: oldname, New: newname, Err: err}
+}
+
+// endsInDot reports whether name's last component, trailing slashes
+// dropped, is "." or "..": a name RemoveAll refuses.
+func endsInDot(name string) bool {
+	name = strings.TrimRight(name, "/")
+	last := name[strings.LastIndexByte(name, '/')+1:]
+	return last == "." || last == ".."
 }
