@@ -12,8 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -197,20 +195,8 @@ func TestOpenRace(t *testing.T) {
 		tok := sign(t, s, r, "pub/report")
 		must(t, os.Symlink("../private", filepath.Join(base, "root/pub/in")))
 		must(t, os.Symlink("../../outside/f", filepath.Join(base, "root/pub/out")))
-		var done atomic.Bool
-		var wg sync.WaitGroup
-		defer wg.Wait()
-		defer done.Store(true)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			a := filepath.Join(base, "root/pub/report")
-			for i := 0; !done.Load(); i++ {
-				b := filepath.Join(base, "root/pub", []string{"in", "out"}[i%2])
-				unix.Renameat2(unix.AT_FDCWD, a, unix.AT_FDCWD, b, unix.RENAME_EXCHANGE)
-				unix.Renameat2(unix.AT_FDCWD, a, unix.AT_FDCWD, b, unix.RENAME_EXCHANGE)
-			}
-		}()
+		pub := filepath.Join(base, "root/pub")
+		defer testfs.Flicker(t, filepath.Join(pub, "report"), filepath.Join(pub, "in"), filepath.Join(pub, "out")).Stop()
 		var served, refused int
 		deadline := time.Now().Add(60 * time.Second)
 		for (served < 100 || refused < 100) && time.Now().Before(deadline) {

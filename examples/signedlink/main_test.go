@@ -10,12 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/pathguard/pathguard/internal/testfs"
 )
@@ -143,20 +139,8 @@ func TestSwapDuringDownloads(t *testing.T) {
 	must(t, os.Symlink("../../outside/f", filepath.Join(root, "pub/out")))
 	base := start(t, "-dir", root)
 	l := link(t, base, "pub/report")
-	var stop atomic.Bool
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	defer stop.Store(true)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		a := filepath.Join(root, "pub/report")
-		for i := 0; !stop.Load(); i++ {
-			b := filepath.Join(root, "pub", []string{"in", "out"}[i%2])
-			unix.Renameat2(unix.AT_FDCWD, a, unix.AT_FDCWD, b, unix.RENAME_EXCHANGE)
-			unix.Renameat2(unix.AT_FDCWD, a, unix.AT_FDCWD, b, unix.RENAME_EXCHANGE)
-		}
-	}()
+	pub := filepath.Join(root, "pub")
+	defer testfs.Flicker(t, filepath.Join(pub, "report"), filepath.Join(pub, "in"), filepath.Join(pub, "out")).Stop()
 	var served, refused int
 	deadline := time.Now().Add(60 * time.Second)
 	for (served < 100 || refused < 100) && time.Now().Before(deadline) {

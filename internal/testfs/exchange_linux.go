@@ -24,15 +24,46 @@ type Exchanger struct {
 // calls at the latest.
 func Exchange(t testing.TB, a, b string) *Exchanger {
 	t.Helper()
-	if err := unix.Renameat2(unix.AT_FDCWD, a, unix.AT_FDCWD, b, unix.RENAME_EXCHANGE); err != nil {
+	if err := exchange(a, b); err != nil {
 		t.Skipf("renameat2(RENAME_EXCHANGE): %v", err)
 	}
+	return start(t, func(int) bool { return exchange(a, b) == nil })
+}
+
+// Flicker starts exchanging the entry at path a with each of bs in turn
+// and at once back, so that the name a is, for a moment each time, what
+// one of bs was, while the tree at rest stays as it is. It skips t where
+// renameat2(RENAME_EXCHANGE) is refused. Swaps counts the exchanges
+// there and back as one.
+func Flicker(t testing.TB, a string, bs ...string) *Exchanger {
+	t.Helper()
+	for _, b := range bs {
+		if err := exchange(a, b); err != nil {
+			t.Skipf("renameat2(RENAME_EXCHANGE): %v", err)
+		}
+		if err := exchange(a, b); err != nil {
+			t.Fatalf("renameat2(RENAME_EXCHANGE) back: %v", err)
+		}
+	}
+	return start(t, func(i int) bool {
+		b := bs[i%len(bs)]
+		return exchange(a, b) == nil && exchange(a, b) == nil
+	})
+}
+
+func exchange(a, b string) error {
+	return unix.Renameat2(unix.AT_FDCWD, a, unix.AT_FDCWD, b, unix.RENAME_EXCHANGE)
+}
+
+// start runs turn(0), turn(1), ... on a goroutine until Stop, counting
+// the turns that report success.
+func start(t testing.TB, turn func(i int) bool) *Exchanger {
 	x := &Exchanger{}
 	x.wg.Add(1)
 	go func() {
 		defer x.wg.Done()
-		for !x.done.Load() {
-			if unix.Renameat2(unix.AT_FDCWD, a, unix.AT_FDCWD, b, unix.RENAME_EXCHANGE) == nil {
+		for i := 0; !x.done.Load(); i++ {
+			if turn(i) {
 				x.swaps.Add(1)
 			}
 		}
