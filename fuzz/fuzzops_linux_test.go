@@ -932,8 +932,8 @@ func crossesDangling(troot, name string) bool {
 			tgt, err := os.Readlink(p)
 			return err == nil && !filepath.IsAbs(tgt) && strings.HasPrefix(filepath.Join(cur, tgt), troot+"/")
 		}
-		if err != nil || !strings.HasPrefix(real, troot+"/") {
-			return false
+		if err != nil || real != troot && !strings.HasPrefix(real, troot+"/") {
+			return false // broken, or leads out (the root itself is inside)
 		}
 		cur = real
 	}
