@@ -136,29 +136,33 @@ func portableTree(t *testing.T) string {
 	return base
 }
 
+// portableRoot opens a Root on the root of a new portableTree; t's
+// cleanup closes it.
+func portableRoot(t *testing.T) (base string, r *confine.Root) {
+	t.Helper()
+	base = portableTree(t)
+	r, err := confine.OpenRoot(filepath.Join(base, "root"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return base, r
+}
+
 func TestPortableErrorsMatchOSRoot(t *testing.T) {
 	theirs, err := os.OpenRoot(filepath.Join(portableTree(t), "root"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer theirs.Close()
-	ours, err := confine.OpenRoot(filepath.Join(portableTree(t), "root"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ours.Close()
+	_, ours := portableRoot(t)
 	compareErrors(t, theirs, ours, []string{"missing/x", "../secret", "f/x"})
 }
 
 // TestPortableEscapes: every way out is ErrEscape, matched with errors.Is,
 // and the file outside is untouched.
 func TestPortableEscapes(t *testing.T) {
-	base := portableTree(t)
-	r, err := confine.OpenRoot(filepath.Join(base, "root"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	base, r := portableRoot(t)
 	names := []string{"../secret", "d/../../secret", "/secret"}
 	if runtime.GOOS != "windows" {
 		if err := os.Symlink("../secret", filepath.Join(base, "root", "up")); err != nil {
@@ -191,13 +195,8 @@ func TestPortableEscapes(t *testing.T) {
 // TestPortableRemoveAllDots: a name ending in "." or ".." is refused
 // before anything is removed (os.Root empties the root for "a/..").
 func TestPortableRemoveAllDots(t *testing.T) {
-	base := portableTree(t)
+	base, r := portableRoot(t)
 	dir := filepath.Join(base, "root")
-	r, err := confine.OpenRoot(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
 	if err := r.MkdirAll("a/b", 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -218,13 +217,8 @@ func TestPortableRemoveAllDots(t *testing.T) {
 
 // TestPortableOperations: the everyday calls work and agree with the disk.
 func TestPortableOperations(t *testing.T) {
-	base := portableTree(t)
+	base, r := portableRoot(t)
 	dir := filepath.Join(base, "root")
-	r, err := confine.OpenRoot(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
 	steps := []struct {
 		what string
 		err  error
