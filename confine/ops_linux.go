@@ -159,12 +159,21 @@ func (r *root) mkdirAllAt(name string, perm uint32) (op string, err error) {
 		case ".":
 			continue
 		case "..":
-			// Rare after a missing level: resolve the name up to here
-			// afresh, so ".." is the engine's, never the kernel's.
-			fd, err = r.eng.Open(name[:len(name)-len(tail)], unix.O_PATH|unix.O_DIRECTORY, 0)
+			// Rare after a missing level: the levels made so far exist
+			// now, so the whole name is resolved afresh, and ".." and
+			// every link after it are the engine's, as for a name that
+			// existed from the start. All of name up to here must then
+			// resolve; if not, a level made here was removed meanwhile.
+			release()
+			dirfd, rest, err = r.eng.DirPrefix(name)
 			if err != nil {
+				dirfd = r.fd
 				return mkdirOp(err), err
 			}
+			if len(rest) > len(tail) {
+				return "mkdirat", unix.ENOENT
+			}
+			continue
 		default:
 			made := sys.Mkdirat(dirfd, comp, perm)
 			if made != nil && made != unix.EEXIST {

@@ -25,7 +25,7 @@ type mkdirLinker interface {
 // against confine.Root: each case runs on os.Root too, so the expectation
 // is checked against the peer, under both backends.
 func TestOSRootErrnoParity(t *testing.T) {
-	tree := []string{"file=F", "dir/", "dangling => nowhere", "target/", "tofile => file"}
+	tree := []string{"file=F", "dir/", "dangling => nowhere", "target/", "tofile => file", "todir => dir"}
 	cases := []struct {
 		name   string
 		do     func(r mkdirLinker) error
@@ -44,6 +44,12 @@ func TestOSRootErrnoParity(t *testing.T) {
 		{"MkdirAll(dangling)", func(r mkdirLinker) error {
 			return r.MkdirAll("dangling", 0o755)
 		}, fs.ErrExist, "a dangling link is an existing entry"},
+		{"MkdirAll(new/../todir)", func(r mkdirLinker) error {
+			return r.MkdirAll("new/../todir", 0o755)
+		}, nil, "after a level made and \"..\", a link to a directory is an existing directory"},
+		{"MkdirAll(new/../todir/x)", func(r mkdirLinker) error {
+			return r.MkdirAll("new/../todir/x", 0o755)
+		}, nil, "and is followed, inside, to make what comes after it"},
 		{"Link(missing, .)", func(r mkdirLinker) error {
 			return r.Link("missing", ".")
 		}, fs.ErrNotExist, "the source is looked up first"},
