@@ -170,7 +170,7 @@ func (r *root) mkdirAllAt(name string, perm uint32) (op string, err error) {
 				dirfd = r.fd
 				return mkdirOp(err), err
 			}
-			if len(rest) > len(tail) {
+			if len(strings.TrimLeft(rest, "/")) > len(strings.TrimLeft(tail, "/")) {
 				return "mkdirat", unix.ENOENT
 			}
 			continue

@@ -50,6 +50,9 @@ func TestOSRootErrnoParity(t *testing.T) {
 		{"MkdirAll(new/../todir/x)", func(r mkdirLinker) error {
 			return r.MkdirAll("new/../todir/x", 0o755)
 		}, nil, "and is followed, inside, to make what comes after it"},
+		{"MkdirAll(dir/new/../x)", func(r mkdirLinker) error {
+			return r.MkdirAll("dir/new/../x", 0o755)
+		}, nil, "a level made below an existing one, then \"..\""},
 		{"Link(missing, .)", func(r mkdirLinker) error {
 			return r.Link("missing", ".")
 		}, fs.ErrNotExist, "the source is looked up first"},
