@@ -961,7 +961,7 @@ func (e *opsEnv) compareTwin(osr *os.Root, o op, got *result, why string) error 
 	if why == "dangling" && g == syscall.EEXIST.Error() && w == "ok" {
 		return errDiverged // os.Root made the dangling link's target
 	}
-	if g == syscall.EISDIR.Error() && w == syscall.ENOENT.Error() && o.code == opOpenFile && o.flag&os.O_CREATE != 0 {
+	if g == syscall.EISDIR.Error() && w == syscall.ENOENT.Error() && (o.code == opWriteFile || o.code == opOpenFile && o.flag&os.O_CREATE != 0) {
 		return nil // O_CREATE through a dangling link to "new/": the kernel says EISDIR
 	}
 	if g != w {
