@@ -47,7 +47,10 @@ func Flicker(t testing.TB, a string, bs ...string) *Exchanger {
 	}
 	return start(t, func(i int) bool {
 		b := bs[i%len(bs)]
-		return exchange(a, b) == nil && exchange(a, b) == nil
+		if exchange(a, b) != nil {
+			return false
+		}
+		return exchange(a, b) == nil // and back
 	})
 }
 
