@@ -240,7 +240,16 @@ func (r *root) remove(name string) error {
 	return r.withParent("unlinkat", name, unix.EINVAL, func(dirfd int, last string, slash bool) error {
 		if slash {
 			// "x/" must be a directory, and the entry itself, never
-			// what a link there leads to: rmdir of a link is ENOTDIR.
+			// what a link there leads to: anything else is ENOTDIR,
+			// before the permission to remove it is asked, in
+			// os.Root's order (rmdir(2) would say EACCES first).
+			var st unix.Stat_t
+			if err := sys.Fstatat(dirfd, last, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+				return err
+			}
+			if st.Mode&unix.S_IFMT != unix.S_IFDIR {
+				return unix.ENOTDIR
+			}
 			return sys.Unlinkat(dirfd, last, unix.AT_REMOVEDIR)
 		}
 		err := sys.Unlinkat(dirfd, last, 0)
