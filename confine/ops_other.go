@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -49,10 +50,10 @@ func (r *root) remove(name string) error {
 }
 
 func (r *root) removeAll(name string) error {
-	if endsInDot(name) {
+	if endsInDot(filepath.ToSlash(name)) {
 		// os.Root empties the directory "d/.." leads to before it says
-		// EINVAL. What leads there is looked up first, so an escape is
-		// still reported as one.
+		// EINVAL (on Windows "d\.." too: ToSlash). What leads there is
+		// looked up first, so an escape is still reported as one.
 		if _, err := r.os.Lstat(strings.TrimRight(name, "/")); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fromOS(err)
 		}
